@@ -1,0 +1,1 @@
+"""Telegram bot that launches outbound call campaigns ("обзвоны") of a voice assistant."""

@@ -1,0 +1,184 @@
+"""Configuration from environment variables and an optional `.env`, validated at start."""
+
+from __future__ import annotations
+
+import sys
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IntList = Annotated[list[int], NoDecode]
+
+
+def _parse_int_list(value: object) -> object:
+    """`ALLOWED_USER_IDS=1, 2,3` -> [1, 2, 3]; an empty value is an empty list."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.replace(";", ",").split(",")]
+        return [int(p) for p in parts if p]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr
+    telegram_api_url: AnyHttpUrl | None = None
+
+    campaign_api_url: AnyHttpUrl = AnyHttpUrl("https://ai-assistant.is74.ru/api")
+    campaign_api_token: SecretStr | None = None
+    campaign_api_auth_header: str = "Authorization"
+    campaign_api_auth_scheme: str = "Bearer"
+    campaign_api_connect_timeout: float = Field(5.0, gt=0)
+    campaign_api_read_timeout: float = Field(60.0, gt=0)
+    campaign_api_write_timeout: float = Field(30.0, gt=0)
+    campaign_api_pool_timeout: float = Field(5.0, gt=0)
+    campaign_api_connect_retries: int = Field(3, ge=0, le=10)
+    campaign_state: str = "Создано"
+
+    campaign_project_id: int | None = Field(None, gt=0)
+    campaign_start_block_id: int | None = Field(None, gt=0)
+    campaign_phone_id: int | None = Field(None, gt=0)
+    default_interval_minutes: int = Field(5, ge=0, le=1440)
+    presets_file: Path | None = None
+
+    allowed_user_ids: IntList = Field(default_factory=list)
+    allowed_chat_ids: IntList = Field(default_factory=list)
+
+    timezone: str = "Asia/Yekaterinburg"
+    default_locale: str = "ru"
+
+    redis_url: str | None = None
+    draft_ttl_hours: float = Field(24.0, gt=0)
+
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(8080, gt=0, lt=65536)
+    webhook_path: str = "/webhook"
+
+    max_file_mb: float = Field(20.0, gt=0)
+    max_rows: int = Field(1_000_000, gt=0)
+    max_columns: int = Field(200, gt=0)
+    max_cell_chars: int = Field(1000, gt=0)
+
+    log_level: str = "INFO"
+
+    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _parse_int_list(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in {"ru", "en"}:
+            raise ValueError("expected 'ru' or 'en'")
+        return value
+
+    @field_validator("presets_file")
+    @classmethod
+    def _check_presets_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {str(value)!r} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _check_campaign_ids(self) -> Settings:
+        if self.presets_file is None:
+            missing = [
+                name
+                for name in ("campaign_project_id", "campaign_start_block_id", "campaign_phone_id")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(
+                    "required unless PRESETS_FILE is set: "
+                    + ", ".join(name.upper() for name in missing)
+                )
+        return self
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def draft_ttl_seconds(self) -> int:
+        return int(self.draft_ttl_hours * 3600)
+
+
+class SettingsError(Exception):
+    """The configuration is unusable; `lines` name each problem and its variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+        variable = loc[0].upper() if loc else ""
+        message = error.get("msg", "invalid value").removeprefix("Value error, ")
+        if error.get("type") == "missing":
+            message = "is required but not set"
+        if variable:
+            lines.append(f"{variable}: {message}")
+        else:
+            lines.append(message)
+    return lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def load_settings_or_exit(**overrides: object) -> Settings:
+    """Load settings; on a problem print one line per problem and exit with status 2."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"configuration error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
