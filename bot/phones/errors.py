@@ -1,0 +1,58 @@
+"""Limits of an upload and the errors that refuse it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Every code IngestError may carry; the dialog checks each has a translation.
+#   too_large          file bigger than IngestLimits.max_bytes          {"limit", "size"}
+#   unsupported_type   content is no accepted format (PNG as .xlsx...)   {"detected"?}
+#   unreadable         broken file of an accepted type                  {"kind"}
+#   encrypted          password-protected workbook                      {}
+#   empty              no non-empty row at all                          {}
+#   header_only        a header (or a single text row) and no data      {}
+#   no_phone_column    no column found by header name or by its values  {}
+#   too_many_rows      more data rows than max_rows                     {"limit"}
+#   too_many_columns   more columns than max_columns                    {"limit", "row"?}
+#   cell_too_long      a used cell longer than max_cell_chars           {"limit", "row"}
+#   zip_bomb           xlsx/ods would inflate past max_inflated_bytes   {"limit"}
+ERROR_CODES: tuple[str, ...] = (
+    "too_large",
+    "unsupported_type",
+    "unreadable",
+    "encrypted",
+    "empty",
+    "header_only",
+    "no_phone_column",
+    "too_many_rows",
+    "too_many_columns",
+    "cell_too_long",
+    "zip_bomb",
+)
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 1_000_000
+    max_columns: int = 200
+    max_cell_chars: int = 1000
+    # xlsx/ods uncompressed total, checked from the zip directory before inflating.
+    max_inflated_bytes: int = 200 * 1024 * 1024
+
+
+class IngestError(Exception):
+    """A file refused as a whole; `code` is one of ERROR_CODES, `params` fill the message."""
+
+    def __init__(self, code: str, **params: int | str) -> None:
+        assert code in ERROR_CODES, code
+        self.code = code
+        self.params: dict[str, int | str] = dict(params)
+        super().__init__(code, self.params)
+
+    def __reduce__(self):  # survives the trip back from a worker process
+        return (_rebuild_error, (self.code, self.params))
+
+
+def _rebuild_error(code: str, params: dict[str, int | str]) -> IngestError:
+    return IngestError(code, **params)

@@ -1,0 +1,245 @@
+"""Ingestion: file bytes or pasted text -> IngestResult, per docs/phone-lists.md."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import re
+from array import array
+from collections.abc import Iterator, Sequence
+
+from .column import normalize_column
+from .errors import IngestError, IngestLimits
+from .normalize import normalize_value, split_pasted
+from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
+from .result import IngestResult, PhoneList, RejectedRow
+from .sniff import check_text, check_zip, detect_encoding, detect_kind, extension
+from .table import Layout, blank, detect_layout, phone_text, typed_column
+
+_SAMPLE_NONEMPTY = 200
+
+
+_SAMPLE_MAX_ROWS = 50_000
+_ONLY_NUMBERS = re.compile(r"[\d\s+\-().,;'\u00a0]*")
+
+
+class _Collector:
+    """Gathers the phone column and the add_data columns chunk by chunk (columnar: no
+    per-row objects survive a chunk), then judges the whole phone column at once."""
+
+    def __init__(self, layout: Layout, limits: IngestLimits, text_values: bool) -> None:
+        self.layout = layout
+        self.limits = limits
+        self.text_values = text_values
+        self.need = max((layout.phone_col, *layout.key_cols)) + 1
+        self.texts: list[str] = []
+        self.nums = array("q")
+        self.numeric: set[int] = set()
+        self.blank_rows: set[int] = set()
+        self.columns: list[list[object]] = [[] for _ in layout.keys]
+
+    def _check_lengths(self, cols: list[Sequence[object]], nums: Sequence[int]) -> None:
+        """Spreadsheet cells only: the csv reader enforces the limit on every field."""
+        limit = self.limits.max_cell_chars
+        for col in cols:
+            kinds = set(map(type, col))
+            if str not in kinds:
+                continue
+            texts = col if len(kinds) == 1 else [v for v in col if type(v) is str]
+            if max(map(len, texts)) > limit:
+                i = next(i for i, v in enumerate(col) if isinstance(v, str) and len(v) > limit)
+                raise IngestError("cell_too_long", row=nums[i], limit=limit)
+
+    def add(self, rows: list[Sequence[object]], nums: Sequence[int]) -> None:
+        if not rows:
+            return
+        need = self.need
+        if min(map(len, rows)) < need:  # ragged: drop blank lines, pad short rows
+            pairs = [(r, n) for r, n in zip(rows, nums, strict=True) if r]
+            rows = [r if len(r) >= need else [*r, *([""] * (need - len(r)))] for r, _ in pairs]
+            nums = [n for _, n in pairs]
+            if not rows:
+                return
+        cols = list(zip(*rows, strict=False))
+        base = len(self.texts)
+        raw = cols[self.layout.phone_col]
+        if self.text_values:
+            self.texts.extend(raw)
+            if raw.count("") or any(map(str.isspace, raw)):
+                self._note_blank_rows(rows, raw, base)
+        else:
+            self._check_lengths(cols, nums)
+            kinds = set(map(type, raw))
+            if kinds <= {str}:
+                self.texts.extend(raw)
+            else:
+                numeric = self.numeric
+                texts = self.texts
+                for i, v in enumerate(raw):
+                    if type(v) is str:
+                        texts.append(v)
+                    elif type(v) is float and v.is_integer():
+                        texts.append(str(int(v)))
+                        numeric.add(base + i)
+                    else:
+                        text, is_number = phone_text(v)
+                        texts.append(text)
+                        if is_number:
+                            numeric.add(base + i)
+            if str in kinds and raw.count(""):  # calamine: "" for an empty cell
+                self._note_blank_rows(rows, raw, base)
+        self.nums.extend(nums)
+        for out, c in zip(self.columns, self.layout.key_cols, strict=True):
+            out.extend(cols[c])
+        if len(self.texts) > self.limits.max_rows + len(self.blank_rows):
+            raise IngestError("too_many_rows", limit=self.limits.max_rows)
+
+    def _note_blank_rows(self, rows: list[Sequence[object]], raw: Sequence[object], base: int):
+        for i, v in enumerate(raw):
+            if blank(v) and all(blank(c) for c in rows[i]):
+                self.blank_rows.add(base + i)
+
+    def result(self, source_kind: str) -> IngestResult:
+        layout = self.layout
+        out = normalize_column(self.texts, self.numeric, self.blank_rows)
+        keep = out.keep
+        columns: list[list[object]] = []
+        for col in self.columns:
+            picked = map(col.__getitem__, keep)
+            columns.append(
+                list(map(str.strip, picked)) if self.text_values else typed_column(list(picked))
+            )
+        self.columns = []
+        rejected: dict[str, int] = {}
+        rejected_rows = []
+        texts, nums = self.texts, self.nums
+        for i, reason in out.rejected:
+            rejected[reason] = rejected.get(reason, 0) + 1
+            rejected_rows.append(RejectedRow(nums[i], texts[i], reason))
+        rows_read = len(out.phones) + out.duplicates + len(out.rejected)
+        if rows_read > self.limits.max_rows:
+            raise IngestError("too_many_rows", limit=self.limits.max_rows)
+        return IngestResult(
+            phones=PhoneList(out.phones, list(layout.keys), columns),
+            rows_read=rows_read,
+            accepted=len(out.phones),
+            fixed=out.fixed,
+            duplicates=out.duplicates,
+            rejected=dict(sorted(rejected.items(), key=lambda kv: -kv[1])),
+            rejected_rows=rejected_rows,
+            countries=dict(sorted(out.countries.items(), key=lambda kv: -kv[1])),
+            phone_column=layout.phone_header,
+            has_header=layout.header_index is not None,
+            source_kind=source_kind,
+            keys=list(layout.keys),
+        )
+
+
+def _ingest_chunks(
+    chunks: Iterator[Chunk], limits: IngestLimits, *, text_values: bool, source_kind: str
+) -> IngestResult:
+    rows: list[Sequence[object]] = []
+    nums: list[int] = []
+    nonempty = 0
+    at_eof = True
+    for chunk, chunk_nums in chunks:
+        rows.extend(chunk)
+        nums.extend(chunk_nums)
+        nonempty += sum(1 for r in chunk if any(not blank(c) for c in r))
+        if nonempty >= _SAMPLE_NONEMPTY or len(rows) >= _SAMPLE_MAX_ROWS:
+            at_eof = False
+            break
+    layout = detect_layout(rows, at_eof=at_eof)
+    collector = _Collector(layout, limits, text_values)
+    collector.add(rows[layout.data_start :], nums[layout.data_start :])
+    del rows, nums
+    for chunk, chunk_nums in chunks:
+        collector.add(chunk, chunk_nums)
+    result = collector.result(source_kind)
+    if result.rows_read == 0:
+        raise IngestError("header_only" if layout.header_index is not None else "empty")
+    return result
+
+
+def _without_gc(func):
+    """Millions of new small objects would run the cyclic GC over and over (3x slower);
+    none of them form cycles, so collection waits until the ingestion is done."""
+
+    @functools.wraps(func)  # keeps the qualified name: picklable for the process pool
+    def wrapper(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_without_gc
+def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
+    """Read a contact list file; sync and CPU-bound. Raises IngestError."""
+    if len(data) > limits.max_bytes:
+        raise IngestError("too_large", limit=limits.max_bytes, size=len(data))
+    if not data.strip():
+        raise IngestError("empty")
+    kind = detect_kind(data, filename)
+    if kind != "text":
+        if kind in ("xlsx", "ods"):
+            check_zip(data, limits)
+        return _ingest_chunks(
+            read_sheet(data, kind, limits), limits, text_values=False, source_kind=kind
+        )
+    encoding = detect_encoding(data)
+    head = data[:65536].decode(encoding, errors="replace")
+    check_text(head)
+    ext = extension(filename)
+    if ext not in ("csv", "tsv"):
+        text = data.decode(encoding, errors="replace")
+        if any(c.isdigit() for c in text[:4096]) and _ONLY_NUMBERS.fullmatch(text):
+            return _ingest_text(text, limits)
+        del text
+    delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)
+    chunks = read_delimited(data, encoding, delimiter, limits)
+    return _ingest_chunks(chunks, limits, text_values=True, source_kind="csv")
+
+
+@_without_gc
+def ingest_text(text: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
+    """Numbers pasted into the chat."""
+    return _ingest_text(text, limits)
+
+
+def _ingest_text(text: str, limits: IngestLimits) -> IngestResult:
+    if not text.strip():
+        raise IngestError("empty")
+    seen: dict[str, None] = {}
+    res = IngestResult(phones=PhoneList(), source_kind="text")
+    rejected_rows = res.rejected_rows
+    rows = 0
+    for index, piece in split_pasted(text):
+        rows += 1
+        if rows > limits.max_rows:
+            raise IngestError("too_many_rows", limit=limits.max_rows)
+        if len(piece) > limits.max_cell_chars:
+            raise IngestError("cell_too_long", row=index, limit=limits.max_cell_chars)
+        e, reason, fixed, region = normalize_value(piece)
+        if e is None:
+            reason = reason or "invalid"
+            res.rejected[reason] = res.rejected.get(reason, 0) + 1
+            rejected_rows.append(RejectedRow(index, piece, reason))
+        elif e in seen:
+            res.duplicates += 1
+        else:
+            seen[e] = None
+            res.fixed += fixed
+            if region and region != "RU":
+                res.countries[region] = res.countries.get(region, 0) + 1
+    if rows == 0:
+        raise IngestError("empty")
+    res.phones = PhoneList(list(seen))
+    res.rows_read = rows
+    res.accepted = len(seen)
+    return res

@@ -1,0 +1,144 @@
+"""Readers: spreadsheets (python-calamine) and delimited text, as chunks of rows.
+
+Each reader yields (rows, rownums): a list of row sequences and the 1-based line or
+sheet-row number of each. Rows are never turned into dicts; the ingestion picks the
+columns it needs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterator, Sequence
+
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+from .errors import IngestError, IngestLimits
+
+CHUNK_ROWS = 4096  # small enough to stay in CPU caches, big enough for C-level loops
+Chunk = tuple[list[Sequence[object]], Sequence[int]]
+_DELIMITERS = (";", ",", "\t", "|")
+
+
+# --- spreadsheets ---------------------------------------------------------------------------
+
+
+def read_sheet(data: bytes, kind: str, limits: IngestLimits) -> Iterator[Chunk]:
+    """Chunks of the first worksheet holding data (row numbers are sheet rows)."""
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError:
+        raise IngestError("encrypted") from None
+    except Exception as exc:  # calamine raises several error types for damaged files
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise IngestError("encrypted") from None
+        raise IngestError("unreadable", kind=kind) from None
+    try:
+        for index, meta in enumerate(wb.sheets_metadata):
+            if meta.typ not in (SheetTypeEnum.WorkSheet,):
+                continue
+            sheet = wb.get_sheet_by_index(index)
+            if sheet.start is None or sheet.height == 0:
+                continue
+            # Data rows are counted exactly later; this refuses absurd sheets before
+            # they become Python objects (slack for a header, titles and blank rows).
+            if sheet.height > limits.max_rows + 1000:
+                raise IngestError("too_many_rows", limit=limits.max_rows)
+            if sheet.width > limits.max_columns:
+                raise IngestError("too_many_columns", limit=limits.max_columns)
+            rows = sheet.to_python(skip_empty_area=False)
+            if not any(any(c != "" for c in r) for r in rows[: sheet.start[0] + 1000]):
+                continue
+            return _sheet_chunks(rows)
+    except IngestError:
+        raise
+    except Exception:
+        raise IngestError("unreadable", kind=kind) from None
+    raise IngestError("empty")
+
+
+def _sheet_chunks(rows: list[list[object]]) -> Iterator[Chunk]:
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        yield chunk, range(start + 1, start + 1 + len(chunk))
+
+
+# --- delimited text -------------------------------------------------------------------------
+
+
+def sniff_delimiter(sample: str, ext: str) -> str:
+    """The delimiter that splits the sample's lines most consistently into 2+ fields."""
+    lines = sample.splitlines()[:200]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut its last line
+    best: tuple[float, int, int, str] | None = None
+    for rank, delim in enumerate(_DELIMITERS):
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        share = counts.count(mode) / len(counts)
+        preferred = 1 if (ext == "tsv" and delim == "\t") else 0
+        key = (share + preferred, mode, -rank, delim)
+        if best is None or key[:3] > best[:3]:
+            best = key
+    if best is None:
+        return "\t" if ext == "tsv" else ";"
+    return best[3]
+
+
+def text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
+    # Decoded piecewise by the stream: no full decoded copy of a 20 MB file in memory.
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+
+
+def read_delimited(
+    data: bytes, encoding: str, delimiter: str, limits: IngestLimits
+) -> Iterator[Chunk]:
+    """Chunks of CSV records; row numbers are the file lines where records start.
+
+    The cell length limit is the csv module's field size limit: checked in C for every
+    field. It is process-wide state, so it is set for the read and restored after; every
+    caller uses the same configured limit, so threads reading at once agree on it."""
+    previous = csv.field_size_limit(limits.max_cell_chars)
+    try:
+        yield from _records(data, encoding, delimiter, limits)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _records(data: bytes, encoding: str, delimiter: str, limits: IngestLimits) -> Iterator[Chunk]:
+    reader = csv.reader(text_stream(data, encoding), delimiter=delimiter, quotechar='"')
+    while True:
+        before = reader.line_num
+        try:
+            chunk = list(itertools.islice(reader, CHUNK_ROWS))
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                # line_num is the line where the parser stopped: the long cell's line.
+                raise IngestError(
+                    "cell_too_long", row=reader.line_num, limit=limits.max_cell_chars
+                ) from None
+            raise IngestError("unreadable", kind="csv") from None
+        if not chunk:
+            return
+        after = reader.line_num
+        if after - before == len(chunk):
+            nums: Sequence[int] = range(before + 1, after + 1)
+        else:  # some record spans lines (a quoted line break): count them per record
+            nums = []
+            line = before + 1
+            for row in chunk:
+                nums.append(line)
+                line += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in row)
+        width = max(map(len, chunk))
+        if width > limits.max_columns:
+            row = next(n for r, n in zip(chunk, nums, strict=True) if len(r) == width)
+            raise IngestError("too_many_columns", limit=limits.max_columns, row=row)
+        yield chunk, nums

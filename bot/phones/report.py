@@ -1,0 +1,127 @@
+"""The rejected-rows report: xlsx (hand-written SpreadsheetML) or csv, formula-safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from xml.sax.saxutils import escape
+
+from .result import IngestResult
+
+# Cells starting with these become formulas (or DDE) when a spreadsheet opens the file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Characters XML 1.0 cannot carry at all.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _table(
+    result: IngestResult, describe_reason: Callable[[str], str], headers: tuple[str, str, str]
+) -> Iterable[tuple[int | str, str, str]]:
+    yield headers
+    for r in result.rejected_rows:
+        yield r.row, r.value, describe_reason(r.reason)
+
+
+def build_report(
+    result: IngestResult,
+    describe_reason: Callable[[str], str],
+    *,
+    fmt: str = "xlsx",
+    headers: tuple[str, str, str] = ("Строка", "Значение", "Причина"),
+) -> bytes:
+    """Rejected rows: original row number, value and reason text. No cell can become a
+    live formula: xlsx cells are inline strings (never parsed as formulas); csv cells
+    that start with = + - @ tab or CR get a leading apostrophe."""
+    rows = _table(result, describe_reason, headers)
+    if fmt == "xlsx":
+        return _xlsx(rows)
+    if fmt == "csv":
+        return _csv(rows)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def _csv_safe(v: int | str) -> int | str:
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v
+
+
+def _csv(rows: Iterable[tuple[int | str, str, str]]) -> bytes:
+    out = io.StringIO()
+    # Semicolons and a BOM: what Russian Excel opens correctly by double click.
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        w.writerow([_csv_safe(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _col(i: int) -> str:
+    return "ABC"[i]
+
+
+def _cell(ref: str, v: int | str) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f'<c r="{ref}"><v>{v}</v></c>'
+    # CR as a character reference: a literal one would be read back as LF.
+    text = escape(_XML_INVALID.sub("\ufffd", str(v)), {"\r": "&#13;"})
+    # An inline string is text by type; Excel never evaluates it, whatever it starts with.
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+_OOXML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Types xmlns="{_PKG}/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{_OOXML}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_OOXML}.worksheet+xml"/>'
+    "</Types>"
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_DOC_REL}/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>"
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    f'xmlns:r="{_DOC_REL}">'
+    '<sheets><sheet name="Report" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    "</Relationships>"
+)
+_SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<cols><col min="1" max="1" width="10" customWidth="1"/>'
+    '<col min="2" max="2" width="30" customWidth="1"/>'
+    '<col min="3" max="3" width="60" customWidth="1"/></cols><sheetData>'
+)
+
+
+def _xlsx(rows: Iterable[tuple[int | str, str, str]]) -> bytes:
+    parts = [_SHEET_HEAD]
+    for r, row in enumerate(rows, start=1):
+        cells = "".join(_cell(f"{_col(c)}{r}", v) for c, v in enumerate(row))
+        parts.append(f'<row r="{r}">{cells}</row>')
+    parts.append("</sheetData></worksheet>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _ROOT_RELS)
+        zf.writestr("xl/workbook.xml", _WORKBOOK)
+        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        zf.writestr("xl/worksheets/sheet1.xml", "".join(parts))
+    return buf.getvalue()

@@ -1,0 +1,126 @@
+"""What an ingestion produces: the accepted phones (columnar) and the counts."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import orjson
+
+Value = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    row: int  # 1-based line / sheet row in the file, or the piece index for pasted text
+    value: str  # original cell value as text
+    reason: str  # a code from REJECT_REASONS
+
+
+def _empty(v: object) -> bool:
+    return v is None or v == ""
+
+
+class PhoneList:
+    """Columnar accepted phones: compact in memory, picklable, serializable.
+
+    `columns[k][i]` is the add_data value of key `keys[k]` for `phones[i]`; None or ""
+    mean an empty cell (left out of that row's add_data). Lists of plain values, not
+    per-row dicts: a million rows cost one list per column, and pickling them back from a
+    worker process is a few C loops.
+
+    `to_bytes()` (orjson + zlib) measured on 100k random mobile numbers with two short
+    text columns (name, time): about 1.0 MB, i.e. ~10 bytes per phone; phones alone ~6.
+    """
+
+    __slots__ = ("columns", "keys", "phones")
+
+    def __init__(
+        self,
+        phones: list[str] | None = None,
+        keys: list[str] | None = None,
+        columns: list[list[Value | None]] | None = None,
+    ) -> None:
+        self.phones: list[str] = phones if phones is not None else []
+        self.keys: list[str] = keys if keys is not None else []
+        self.columns: list[list[Value | None]] = (
+            columns if columns is not None else [[] for _ in self.keys]
+        )
+        if len(self.columns) != len(self.keys):
+            raise ValueError("one column per key")
+
+    def __len__(self) -> int:
+        return len(self.phones)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PhoneList):
+            return NotImplemented
+        return self.records() == other.records() and self.keys == other.keys
+
+    def __repr__(self) -> str:
+        return f"PhoneList({len(self.phones)} phones, keys={self.keys!r})"
+
+    def add_data(self, i: int) -> dict[str, Value]:
+        return {
+            k: col[i] for k, col in zip(self.keys, self.columns, strict=True) if not _empty(col[i])
+        }
+
+    def records(self) -> list[dict]:
+        """Exactly the campaign API's phones[] items."""
+        keys, cols = self.keys, self.columns
+        if not keys:
+            return [{"phone": p, "add_data": {}} for p in self.phones]
+        out = []
+        for i, p in enumerate(self.phones):
+            out.append(
+                {
+                    "phone": p,
+                    "add_data": {
+                        k: c[i] for k, c in zip(keys, cols, strict=True) if not _empty(c[i])
+                    },
+                }
+            )
+        return out
+
+    def sample(self, n: int) -> list[tuple[str, dict]]:
+        return [(self.phones[i], self.add_data(i)) for i in range(min(n, len(self.phones)))]
+
+    # Pickle as one joined string of phones: one object instead of a million.
+    def __getstate__(self) -> tuple:
+        return "\n".join(self.phones), self.keys, self.columns
+
+    def __setstate__(self, state: tuple) -> None:
+        joined, self.keys, self.columns = state
+        self.phones = joined.split("\n") if joined else []
+
+    def to_bytes(self) -> bytes:
+        body = orjson.dumps(
+            {"v": 1, "p": "\n".join(self.phones), "k": self.keys, "c": self.columns}
+        )
+        return zlib.compress(body, 6)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PhoneList:
+        body = orjson.loads(zlib.decompress(data))
+        phones = body["p"].split("\n") if body["p"] else []
+        return cls(phones, body["k"], body["c"])
+
+
+@dataclass
+class IngestResult:
+    phones: PhoneList
+    rows_read: int = 0  # data rows considered (non-empty, below the header)
+    accepted: int = 0  # distinct numbers sent == len(phones)
+    fixed: int = 0  # accepted after repair: extension dropped, number cell, "….0" text
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)  # reason code -> count
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    countries: dict[str, int] = field(default_factory=dict)  # region -> count, outside RU
+    phone_column: str | None = None  # header text, None without a header
+    has_header: bool = False
+    source_kind: str = ""  # "xlsx" / "xls" / "ods" / "csv" / "text"
+    keys: list[str] = field(default_factory=list)  # add_data keys found (== phones.keys)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
