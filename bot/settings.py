@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     default_locale: str = "ru"
 
     redis_url: str | None = None
+    # Keys are "<prefix>:..."; bots (or test runs) sharing one Redis need prefixes of their own.
+    redis_key_prefix: str = Field("campaign-bot", min_length=1)
     draft_ttl_hours: float = Field(24.0, gt=0)
 
     webhook_url: AnyHttpUrl | None = None

@@ -1,0 +1,33 @@
+"""`python -m bot`: settings -> polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bot.logs import setup_logging
+from bot.settings import load_settings_or_exit
+
+
+def main() -> None:
+    settings = load_settings_or_exit()
+    setup_logging(settings.log_level)
+    # Imported late: a configuration error is reported without importing aiogram.
+    from bot.app import load_app_presets
+    from bot.runner import run
+
+    try:
+        load_app_presets(settings)
+    except ValueError as error:
+        print(f"configuration error: PRESETS_FILE: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass
+    logging.getLogger("bot").info("stopped")
+
+
+if __name__ == "__main__":
+    main()

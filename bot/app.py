@@ -1,0 +1,215 @@
+"""The one factory main and tests share: storage, dispatcher, routers, middlewares."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    StorageKey,
+)
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+
+from bot.campaigns.client import CampaignClient
+from bot.deps import AppDeps
+from bot.dialog import DialogMiddleware, DraftGuard, get_routers
+from bot.drafts import MemoryPhoneListStore, PhoneListStore, RedisPhoneListStore
+from bot.i18n import create_i18n
+from bot.middlewares.access import AccessMiddleware, AccessPolicy
+from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
+from bot.middlewares.logging import UpdateLoggingMiddleware
+from bot.presets import Presets, load_presets
+from bot.settings import Settings
+
+log = logging.getLogger("bot")
+SHUTDOWN_WAIT_SECONDS = 30.0
+
+
+@dataclass
+class StateBackend:
+    storage: BaseStorage
+    events_isolation: BaseEventIsolation
+    phone_lists: PhoneListStore
+    redis: Redis | None = None
+
+    async def close(self) -> None:
+        """Close the storage and its Redis connections (pool included). Called last, by the
+        runner: the dispatcher's own shutdown hook (FSM close) runs before the hook that
+        waits for submissions, so it must not close the connection they still use."""
+        await self.phone_lists.close()
+        await self.events_isolation.close()
+        if isinstance(self.storage, DraftRedisStorage):
+            await self.storage.close_connections()
+        else:
+            await self.storage.close()
+
+
+def draft_ttl_seconds(settings: Settings) -> int:
+    # Rounded, not truncated, and at least 1 s: 1/3600 h is 0.99999... s in binary floats,
+    # and Redis refuses an expiry of 0.
+    return max(1, round(settings.draft_ttl_hours * 3600))
+
+
+class DraftRedisStorage(RedisStorage):
+    """RedisStorage whose drafts expire DRAFT_TTL_HOURS after their last change, together
+    with their uploaded list; a user's language choice (its own destiny) does not expire."""
+
+    def __init__(self, redis: Redis, *, key_prefix: str, ttl: int, list_prefix: str) -> None:
+        super().__init__(
+            redis,
+            key_builder=DefaultKeyBuilder(prefix=key_prefix, with_bot_id=True, with_destiny=True),
+            state_ttl=ttl,
+            data_ttl=ttl,
+        )
+        self.list_prefix = list_prefix
+
+    async def close(self) -> None:
+        """A no-op: aiogram's Dispatcher closes its storage first thing on shutdown, while
+        submissions still running need Redis; StateBackend.close closes it at the very end."""
+
+    async def close_connections(self) -> None:
+        await self.redis.aclose(close_connection_pool=True)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if key.destiny == PREFS_DESTINY:
+            if not isinstance(data, dict):
+                raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
+            redis_key = self.key_builder.build(key, "data")
+            if data:
+                await self.redis.set(redis_key, self.json_dumps(data))
+            else:
+                await self.redis.delete(redis_key)
+            return
+        await super().set_data(key, data)
+        # The list lives as long as the draft that refers to it, not 24 h from its upload.
+        ref = data.get("phones_ref") if isinstance(data, dict) else None
+        if isinstance(ref, str) and self.data_ttl is not None:
+            await self.redis.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+
+
+def create_state_backend(
+    settings: Settings, redis: Redis | None = None, *, key_prefix: str | None = None
+) -> StateBackend:
+    """Memory by default; with REDIS_URL drafts survive restarts and replicas share them.
+
+    Redis keys: `<prefix>:<bot>:<chat>:<user>:<destiny>:{state,data,lock}` for drafts and
+    `<prefix>:list:<ref>` for uploaded lists (PhoneList.to_bytes), all with the draft TTL.
+    """
+    ttl = draft_ttl_seconds(settings)
+    prefix = key_prefix or settings.redis_key_prefix
+    if redis is None and settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+    if redis is None:
+        return StateBackend(MemoryStorage(), SimpleEventIsolation(), MemoryPhoneListStore(ttl))
+    list_prefix = f"{prefix}:list"
+    storage = DraftRedisStorage(redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix)
+    # Locks are held for the length of one update, across replicas: two taps on "Create"
+    # handled by two replicas run one after the other. A crashed holder frees it after
+    # `timeout`; a waiter gives up after `blocking_timeout` (the update then fails loudly).
+    isolation = storage.create_isolation(lock_kwargs={"timeout": 60, "blocking_timeout": 90})
+    assert isinstance(isolation, RedisEventIsolation)
+    phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix)
+    return StateBackend(storage, isolation, phone_lists, redis)
+
+
+def load_app_presets(settings: Settings) -> Presets:
+    if settings.presets_file is not None:
+        return load_presets(settings.presets_file)
+    assert settings.campaign_project_id and settings.campaign_start_block_id
+    assert settings.campaign_phone_id
+    return Presets.single(
+        project_id=settings.campaign_project_id,
+        start_block_id=settings.campaign_start_block_id,
+        phone_id=settings.campaign_phone_id,
+    )
+
+
+def create_deps(
+    settings: Settings, backend: StateBackend, client: CampaignClient | None = None
+) -> AppDeps:
+    return AppDeps(
+        settings=settings,
+        presets=load_app_presets(settings),
+        campaign_client=client or CampaignClient.from_settings(settings),
+        phone_lists=backend.phone_lists,
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    deps: AppDeps,
+    backend: StateBackend,
+    *,
+    i18n: I18n | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(storage=backend.storage, events_isolation=backend.events_isolation)
+    i18n = i18n or create_i18n(settings.default_locale)
+    preference = LanguagePreference(backend.storage)
+    policy = AccessPolicy(settings.allowed_user_ids, settings.allowed_chat_ids)
+    if policy.nobody_allowed:
+        log.warning("ALLOWED_USER_IDS and ALLOWED_CHAT_IDS are empty: nobody may use the bot")
+
+    dp.update.outer_middleware(UpdateLoggingMiddleware())
+    # Language first, so that a refusal is in the user's language too.
+    PreferenceI18nMiddleware(i18n, preference).setup(dp)
+    access = AccessMiddleware(policy)
+    dp.message.outer_middleware(access)
+    dp.callback_query.outer_middleware(access)
+    dp.callback_query.outer_middleware(DraftGuard())
+    dialogs = DialogMiddleware()
+    dp.message.outer_middleware(dialogs)
+    dp.callback_query.outer_middleware(dialogs)
+
+    dp.include_routers(*get_routers())
+    dp.workflow_data.update(deps=deps, language_preference=preference, access_policy=policy)
+    dp.shutdown.register(_on_shutdown)
+    return dp
+
+
+async def _on_shutdown(deps: AppDeps, dispatcher: Dispatcher | None = None) -> None:
+    """Graceful stop, bounded by SHUTDOWN_WAIT_SECONDS in all: updates being handled finish
+    (one may start a submission), then running submissions, then the HTTP client closes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_WAIT_SECONDS
+    if dispatcher is not None:
+        # Polling mode: the dispatcher's own per-update tasks (handle_as_tasks).
+        this = asyncio.current_task()
+        handling = [t for t in getattr(dispatcher, "_handle_update_tasks", ()) if t is not this]
+        if handling:
+            log.info("shutdown: waiting for %d update(s) being handled", len(handling))
+            await asyncio.wait(handling, timeout=max(0.1, deadline - loop.time()))
+    if not await deps.tasks.wait(max(0.1, deadline - loop.time())):
+        log.warning("shutdown: a submission did not finish in %.0f s", SHUTDOWN_WAIT_SECONDS)
+    await deps.campaign_client.aclose()
+    log.info("shutdown: campaign API client closed")
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu, in Russian by default and in English for English clients."""
+    from aiogram.utils.i18n import gettext as _
+
+    for locale in ("ru", "en"):
+        with i18n.context(), i18n.use_locale(locale):
+            commands = [
+                BotCommand(command="new", description=_("New campaign")),
+                BotCommand(command="cancel", description=_("Cancel the current dialog")),
+                BotCommand(command="help", description=_("How it works")),
+                BotCommand(command="language", description=_("Language")),
+            ]
+        await bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if locale == "ru" else locale,
+        )

@@ -1,0 +1,47 @@
+"""What handlers need from the outside world, handed to them through workflow_data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.campaigns.client import CampaignClient
+from bot.drafts import PhoneListStore
+from bot.phones import IngestLimits, IngestResult, ingest_bytes_async
+from bot.presets import Presets
+from bot.settings import Settings
+from bot.tasks import BackgroundTasks
+
+Ingest = Callable[[bytes, str, IngestLimits], Awaitable[IngestResult]]
+
+
+async def _ingest_off_loop(data: bytes, filename: str, limits: IngestLimits) -> IngestResult:
+    return await ingest_bytes_async(data, filename, limits)
+
+
+@dataclass
+class AppDeps:
+    settings: Settings
+    presets: Presets
+    campaign_client: CampaignClient
+    phone_lists: PhoneListStore
+    tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks())
+    ingest: Ingest = _ingest_off_loop
+    clock: Callable[[], dt.datetime] | None = None
+
+    def now(self) -> dt.datetime:
+        """Wall-clock time of the call centre (TIMEZONE): 'today' is judged in it."""
+        if self.clock is not None:
+            return self.clock().astimezone(self.settings.tz)
+        return dt.datetime.now(self.settings.tz)
+
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        s = self.settings
+        return IngestLimits(
+            max_bytes=s.max_file_bytes,
+            max_rows=s.max_rows,
+            max_columns=s.max_columns,
+            max_cell_chars=s.max_cell_chars,
+        )

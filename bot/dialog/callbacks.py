@@ -1,0 +1,48 @@
+"""Callback data of every button; each stays well within Telegram's 64 bytes.
+
+`owner` and `dialog` tie a button to one user's one draft: anyone else's press, or a
+press on a finished dialog, is recognised and changes nothing.
+"""
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Answer(CallbackData, prefix="a"):
+    owner: int
+    dialog: str
+    field: str
+    value: str
+
+
+class Back(CallbackData, prefix="b"):
+    owner: int
+    dialog: str
+    field: str
+
+
+class CalendarPage(CallbackData, prefix="c"):
+    owner: int
+    dialog: str
+    month: str  # YYYY-MM
+
+
+class SummaryAction(CallbackData, prefix="s"):
+    owner: int
+    dialog: str
+    rev: int
+    action: str  # create | edit | cancel | retry | resend | show
+
+
+class EditField(CallbackData, prefix="e"):
+    owner: int
+    dialog: str
+    field: str
+
+
+class PickLanguage(CallbackData, prefix="l"):
+    owner: int
+    locale: str
+
+
+class Ignore(CallbackData, prefix="n"):
+    """Inert calendar cells (weekday names, past days)."""

@@ -1,0 +1,241 @@
+"""Texts the dialog shows: the summary, an ingest report, refusals. All HTML-escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date, get_timezone_name
+from babel.numbers import format_decimal
+
+from bot.campaigns.model import mask_phone
+from bot.dialog.parsing import AnswerError
+from bot.phones import IngestError, IngestResult
+from bot.presets import Presets
+
+TELEGRAM_TEXT_LIMIT = 4096
+SAMPLE_ROWS = 3
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def fit_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """Cut a whole message to Telegram's limit on a line boundary, never inside a tag."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit - 2:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + "\n…"
+
+
+def number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def join_keys(keys: Iterable[str], limit: int = 600) -> str:
+    """`name, time, …`: user-written column names, escaped and cut to a readable length."""
+    return html.quote(clip(", ".join(keys), limit))
+
+
+def format_day(date: dt.date, locale: str) -> str:
+    return format_date(date, "EEEE, d MMMM y", locale=locale)
+
+
+def tz_label(tz_name: str, now: dt.datetime) -> str:
+    offset = now.utcoffset() or dt.timedelta()
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    minutes = abs(rest) // 60
+    sign = "+" if hours >= 0 else "-"
+    utc = f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+    return f"{tz_name}, {utc}"
+
+
+def city_of(tz_name: str, locale: str) -> str:
+    try:
+        return get_timezone_name(tz_name, width="short", locale=locale)
+    except LookupError:
+        return tz_name
+
+
+def summary_lines(
+    data: dict[str, Any],
+    *,
+    presets: Presets,
+    tz_name: str,
+    now: dt.datetime,
+    locale: str,
+    default_interval: int,
+) -> list[str]:
+    scenario = presets.scenario(data.get("scenario"))
+    caller = presets.caller(data.get("caller"))
+    date = dt.date.fromisoformat(data["date"])
+    attempts = int(data["attempts"])
+    interval = int(data.get("interval") or default_interval)
+    lines = [
+        _("Name: {value}").format(value=html.bold(html.quote(data["name"]))),
+        _("Description: {value}").format(
+            value=html.quote(clip(data.get("description") or "—", 500))
+        ),
+        _("Date: {value}").format(value=format_day(date, locale)),
+        _("Time: {start}–{end} ({tz})").format(
+            start=data["start"], end=data["end"], tz=tz_label(tz_name, now)
+        ),
+        _("Attempts: {value}").format(value=attempts),
+    ]
+    if data.get("interval") is None:
+        lines.append(_("Interval: {minutes} min (default)").format(minutes=interval))
+    else:
+        lines.append(_("Interval: {minutes} min").format(minutes=interval))
+    lines.append(_("Phones: {value}").format(value=number(int(data["phones_count"]), locale)))
+    keys = data.get("add_data_keys") or []
+    lines.append(_("Data for the scenario: {value}").format(value=join_keys(keys) or "—"))
+    if scenario:
+        lines.append(_("Scenario: {value}").format(value=html.quote(scenario.title)))
+    if caller:
+        lines.append(_("Caller: {value}").format(value=html.quote(caller.title)))
+    return lines
+
+
+def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval: int) -> list[str]:
+    warnings = []
+    start = dt.time.fromisoformat(data["start"])
+    end = dt.time.fromisoformat(data["end"])
+    window = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    attempts = int(data["attempts"])
+    interval = int(data.get("interval") or default_interval)
+    if attempts > 1 and (attempts - 1) * interval >= window:
+        warnings.append(
+            _(
+                "⚠️ {attempts} attempts {interval} min apart do not fit in the "
+                "{window}-minute window: the last ones may not happen."
+            ).format(attempts=attempts, interval=interval, window=window)
+        )
+    missing = missing_params(data, presets)
+    if missing:
+        warnings.append(
+            _("⚠️ The file lacks the scenario's parameters: {keys}").format(keys=join_keys(missing))
+        )
+    return warnings
+
+
+def missing_params(data: dict[str, Any], presets: Presets) -> list[str]:
+    scenario = presets.scenario(data.get("scenario"))
+    if scenario is None or not scenario.params:
+        return []
+    have = set(data.get("add_data_keys") or [])
+    return [p for p in scenario.params if p not in have]
+
+
+def ingest_report(
+    result: IngestResult, *, locale: str, mask: bool, describe: Callable[[str], str]
+) -> str:
+    n = lambda value: number(value, locale)  # noqa: E731
+    lines = [_("📄 List read")]
+    lines.append(_("Rows: {value}").format(value=n(result.rows_read)))
+    lines.append(_("Accepted: {value}").format(value=html.bold(n(result.accepted))))
+    if result.fixed:
+        lines.append(_("Fixed: {value}").format(value=n(result.fixed)))
+    if result.duplicates:
+        lines.append(_("Duplicates merged: {value}").format(value=n(result.duplicates)))
+    if result.rejected_total:
+        lines.append(_("Rejected: {value}").format(value=n(result.rejected_total)))
+        for code, count in sorted(result.rejected.items(), key=lambda item: -item[1]):
+            lines.append(f"  • {html.quote(describe(code))}: {n(count)}")
+    if result.countries:
+        countries = ", ".join(f"{code} {n(count)}" for code, count in result.countries.items())
+        lines.append(_("Foreign numbers: {value}").format(value=html.quote(clip(countries, 300))))
+    if result.phone_column:
+        lines.append(
+            _("Phone column: «{value}»").format(value=html.quote(clip(result.phone_column, 100)))
+        )
+    if result.phones.keys:
+        lines.append(
+            _("Data for the scenario: {value}").format(value=join_keys(result.phones.keys))
+        )
+    samples = result.phones.sample(SAMPLE_ROWS)
+    if samples:
+        lines.append(_("Examples:"))
+        for phone, add_data in samples:
+            shown = mask_phone(phone) if mask else phone
+            extra = ", ".join(f"{k}: {v}" for k, v in add_data.items())
+            lines.append(
+                f"  {html.code(shown)}" + (f" — {html.quote(clip(extra, 200))}" if extra else "")
+            )
+    return fit_message("\n".join(lines))
+
+
+def reject_reason_text(code: str) -> str:
+    texts = {
+        "empty": _("no number"),
+        "too_short": _("too short"),
+        "too_long": _("too long"),
+        "letters": _("letters in the number"),
+        "invalid": _("no such number"),
+        "several_numbers": _("several numbers in one cell"),
+        "excel_rounded": _("Excel rounded the number"),
+        "bad_format": _("not a phone number"),
+        "cell_too_long": _("cell too long"),
+    }
+    return texts.get(code, _("not a phone number"))
+
+
+def ingest_error_text(error: IngestError) -> str:
+    p = error.params
+    texts = {
+        "too_large": _("The file is too big: the limit is {limit} MB."),
+        "unsupported_type": _(
+            "This is not a table or a text file. Send .xlsx, .xls, .ods, .csv or .txt."
+        ),
+        "unreadable": _("The file is damaged and cannot be read. Save it again and resend."),
+        "empty": _("The file is empty."),
+        "header_only": _("The file has a header but no rows."),
+        "no_phone_column": _("No phone column found. Name it «Телефон» or «phone» and resend."),
+        "too_many_rows": _("Too many rows: the limit is {limit}."),
+        "too_many_columns": _("Too many columns: the limit is {limit}."),
+        "cell_too_long": _("Row {row}: a cell is longer than {limit} characters."),
+        "zip_bomb": _("The file unpacks to an unreasonable size and was refused."),
+        "encrypted": _("The workbook is password-protected. Remove the password and resend."),
+    }
+    text = texts.get(error.code, _("The file cannot be read."))
+    params = dict(p)
+    if error.code == "too_large" and "limit" in params:
+        params["limit"] = round(int(params["limit"]) / 1024 / 1024, 1)
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError):
+        return text.replace("{", "(").replace("}", ")")
+
+
+def answer_error_text(error: AnswerError) -> str:
+    texts = {
+        "name_empty": _("The name is empty. Type a name."),
+        "name_too_long": _("The name is too long: {length} characters, at most {limit}."),
+        "description_too_long": _(
+            "The description is too long: {length} characters, at most {limit}."
+        ),
+        "date_format": _("I don't understand this date. Type 28.11, 28.11.2026 or 2026-11-28."),
+        "date_impossible": _("There is no such date."),
+        "date_past": _("This date has passed. Pick today or later."),
+        "date_too_far": _("That is too far ahead: at most {days} days."),
+        "window_format": _("I don't understand this time. Type 9-18 or 09:00-17:00."),
+        "window_impossible": _("There is no such time of day."),
+        "window_order": _("The end must be after the start."),
+        "window_passed": _("For today the end must still be ahead: it is {now} now."),
+        "attempts_format": _("Type a number from 1 to 5."),
+        "attempts_range": _("Attempts must be from 1 to 5."),
+        "interval_format": _("Type the minutes as a number, e.g. 15."),
+        "interval_range": _("The interval must be from 1 to {limit} minutes."),
+        "choice_unknown": _("Pick one of the buttons or type its number."),
+    }
+    return texts.get(error.code, _("I don't understand. Try again.")).format(**error.params)

@@ -1,0 +1,1 @@
+"""Cross-cutting concerns that wrap every handler: access, language, logging."""

@@ -1,0 +1,156 @@
+"""Runs the bot: long polling by default, a webhook server when WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import (
+    SHUTDOWN_WAIT_SECONDS,
+    create_deps,
+    create_dispatcher,
+    create_state_backend,
+    set_commands,
+)
+from bot.i18n import create_i18n
+from bot.logs import register_secret
+from bot.settings import Settings
+from bot.telegram import create_bot
+
+log = logging.getLogger("bot")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# On shutdown in webhook mode: how long updates still being handled may take, before the
+# dispatcher's shutdown waits (up to SHUTDOWN_WAIT_SECONDS) for submissions.
+WEBHOOK_UPDATES_WAIT_SECONDS = 10.0
+
+
+def _register_secrets(settings: Settings) -> None:
+    """Secrets the log filter must never let through, whatever logs them."""
+    for secret in (settings.bot_token, settings.campaign_api_token, settings.webhook_secret):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+
+
+async def run(settings: Settings) -> None:
+    _register_secrets(settings)
+    backend = create_state_backend(settings)
+    deps = create_deps(settings, backend)
+    i18n = create_i18n(settings.default_locale)
+    dp = create_dispatcher(settings, deps, backend, i18n=i18n)
+    bot = create_bot(settings)
+    try:
+        me = await bot.get_me()
+        log.info(
+            "bot @%s (id %s) starting, mode=%s storage=%s",
+            me.username,
+            me.id,
+            "polling" if settings.webhook_url is None else "webhook",
+            type(backend.storage).__name__,
+        )
+        await set_commands(bot, i18n)
+        if settings.webhook_url is None:
+            await run_polling(dp, bot)
+        else:
+            await run_webhook(dp, bot, settings)
+    finally:
+        # Normally closed by the dispatcher's shutdown already; not if start-up failed.
+        await deps.campaign_client.aclose()
+        await backend.close()
+        await bot.session.close()
+        log.info("connections closed")
+
+
+async def run_polling(dp: Dispatcher, bot: Bot) -> None:
+    # Polling and a webhook exclude each other: polling is chosen by leaving WEBHOOK_URL empty.
+    await bot.delete_webhook(drop_pending_updates=False)
+    # SIGTERM/SIGINT stop polling; the dispatcher's shutdown then waits for running work.
+    await dp.start_polling(
+        bot,
+        allowed_updates=dp.resolve_used_update_types(),
+        close_bot_session=False,
+        handle_signals=True,
+    )
+
+
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler (401 on a wrong or missing secret), but on shutdown it waits for the
+    updates it is still handling instead of closing the bot's session under them: the
+    session is closed last, by `run`."""
+
+    async def close(self) -> None:
+        pending = set(self._background_feed_update_tasks)
+        if pending:
+            log.info("shutdown: waiting for %d webhook update(s) being handled", len(pending))
+            await asyncio.wait(pending, timeout=WEBHOOK_UPDATES_WAIT_SECONDS)
+
+
+def create_webhook_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Application:
+    app = web.Application()
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app.router.add_get("/healthz", healthz)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if secret is None:
+        log.warning("WEBHOOK_SECRET is empty: anyone who finds the URL can send updates")
+    # Registered before setup_application: aiohttp runs on_shutdown callbacks in order, so
+    # updates in progress finish first, then the dispatcher's shutdown waits for submissions.
+    WebhookHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+        app, path=settings.webhook_path
+    )
+    setup_application(app, dp, bot=bot)
+    return app
+
+
+def webhook_options(dp: Dispatcher, settings: Settings) -> dict[str, Any]:
+    assert settings.webhook_url is not None
+    return {
+        "url": str(settings.webhook_url),
+        "secret_token": (
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        ),
+        "allowed_updates": dp.resolve_used_update_types(),
+        "drop_pending_updates": False,
+    }
+
+
+async def run_webhook(
+    dp: Dispatcher, bot: Bot, settings: Settings, *, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop` is set). Every replica sets the same webhook at
+    start; none deletes it on shutdown, which would cut off the replicas still running."""
+    app = create_webhook_app(dp, bot, settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_WAIT_SECONDS)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        await bot.set_webhook(**webhook_options(dp, settings))
+        log.info("webhook server on %s:%s", settings.webhook_host, settings.webhook_port)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        handled: list[signal.Signals] = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                handled.append(sig)
+            except (NotImplementedError, RuntimeError):  # not the main thread / Windows
+                pass
+        try:
+            await stop.wait()
+            log.info("webhook server stopping")
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+    finally:
+        # Stops accepting requests, then on_shutdown: webhook updates in progress finish,
+        # then the dispatcher's shutdown (submissions finish, the API client is closed).
+        await runner.cleanup()

@@ -1,0 +1,198 @@
+"""Whole campaigns in a private chat, through the real Dispatcher and the fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dialog.conftest import ANNA, BotUnderTest
+from tests.dialog.flows import (
+    BACK,
+    CREATE,
+    CREATED,
+    EDIT,
+    SKIP,
+    SUMMARY,
+    TOMORROW,
+    contacts_xlsx,
+    fill_to_summary,
+    fill_until_phones,
+)
+from tests.fakes.telegram_api import Chat
+
+
+@pytest.fixture
+def chat(app: BotUnderTest) -> Chat:
+    return app.fake.add_chat(Chat.private(ANNA))
+
+
+async def test_full_campaign_with_xlsx(app: BotUnderTest, chat: Chat) -> None:
+    await fill_until_phones(app, chat, ANNA)
+    assert await app.upload(chat, ANNA, contacts_xlsx(), "Клиенты.xlsx")
+    texts = "\n".join(app.texts(chat))
+    assert "Принято: <b>2</b>" not in texts  # HTML is rendered, not shown
+    assert "Принято: 2" in texts
+    # one row rejected -> a report file was sent
+    report = [m for m in app.fake.messages(chat.id) if m.document]
+    assert report and report[-1].document["file_name"].endswith(".xlsx")
+    summary = app.last_text(chat)
+    assert SUMMARY in summary
+    assert "Долги ноябрь" in summary
+    assert "суббота, 28 ноября 2026" in summary
+    assert "09:00–18:00" in summary and "Asia/Yekaterinburg" in summary
+    assert "Номеров: 2" in summary
+    assert "name, time" in summary
+
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    assert len(app.api.campaign_requests) == 1
+    body = app.api.campaign_requests[0].json
+    assert body["campaign"] == {
+        "project_id": 1,
+        "name": "Долги ноябрь",
+        "description": "",
+        "start_block_id": 10,
+        "schedule": {
+            "date": "2026-11-28",
+            "start_time": "09:00",
+            "end_time": "18:00",
+            "periods": {"id": 1, "title": "Однократно"},
+            "attempts": {"id": 3, "title": "3"},
+            "interval": "15",
+        },
+        "state": "Создано",
+        "phone_id": 5,
+    }
+    assert body["phones"] == [
+        {"phone": "+79161234567", "add_data": {"name": "Иванов Иван", "time": "10:00"}},
+        {"phone": "+79161234568", "add_data": {"name": "Петрова Анна", "time": "15:05"}},
+    ]
+    result = app.last_text(chat)
+    [campaign_id] = app.api.created
+    assert f"{CREATED} {campaign_id}" in result
+    assert "Долги ноябрь" in result and "Номеров: 2" in result
+    assert await app.backend.storage.get_state(_key(app, chat)) is None
+
+
+def _key(app: BotUnderTest, chat: Chat):
+    from aiogram.fsm.storage.base import StorageKey
+
+    return StorageKey(bot_id=app.bot.id, chat_id=chat.id, user_id=ANNA.id)
+
+
+async def test_full_campaign_with_pasted_numbers_and_one_attempt(
+    app: BotUnderTest, chat: Chat
+) -> None:
+    await fill_until_phones(app, chat, ANNA, attempts="1")
+    assert await app.say(chat, ANNA, "+7 916 123-45-67\n89161234568; 9161234569 abc")
+    summary = app.last_text(chat)
+    assert "Номеров: 3" in summary
+    assert "(по умолчанию)" in summary  # interval not asked, default shown
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    body = app.api.campaign_requests[0].json
+    assert body["campaign"]["schedule"]["attempts"] == {"id": 1, "title": "1"}
+    assert body["campaign"]["schedule"]["interval"] == "5"
+    assert [p["phone"] for p in body["phones"]] == ["+79161234567", "+79161234568",
+                                                    "+79161234569"]
+    assert all(p["add_data"] == {} for p in body["phones"])
+
+
+async def test_html_in_name_is_escaped(app: BotUnderTest, chat: Chat) -> None:
+    await fill_to_summary(app, chat, ANNA, name="<b>VIP</b> & co")
+    summary = app.fake.last_message(chat.id)
+    assert "<b>VIP</b> & co" in summary.text  # shown literally, not parsed
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    assert app.api.campaign_requests[0].json["campaign"]["name"] == "<b>VIP</b> & co"
+
+
+@pytest.mark.parametrize(
+    ("step", "answer", "reason"),
+    [
+        ("date", "26.11.2026", "прошла"),
+        ("date", "31.02.2027", "такой даты не существует"),
+        ("window", "18-9", "позже начала"),
+        ("attempts", "7", "от 1 до 5"),
+    ],
+)
+async def test_validation_refusals_repeat_the_question(
+    app: BotUnderTest, chat: Chat, step: str, answer: str, reason: str
+) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.press(chat, ANNA, SKIP)
+    if step != "date":
+        assert await app.press(chat, ANNA, TOMORROW)
+    if step == "attempts":
+        assert await app.say(chat, ANNA, "9-18")
+    before = await app.backend.storage.get_state(_key(app, chat))
+    assert await app.say(chat, ANNA, answer)
+    text = app.last_text(chat)
+    assert reason in text.lower()
+    assert await app.backend.storage.get_state(_key(app, chat)) == before
+
+
+async def test_window_for_today_must_still_be_ahead(app: BotUnderTest, chat: Chat) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.press(chat, ANNA, SKIP)
+    assert await app.say(chat, ANNA, "сегодня")  # it is 10:00 on the test clock
+    assert await app.say(chat, ANNA, "8-9")
+    assert "10:00" in app.last_text(chat)
+    assert await app.say(chat, ANNA, "8-12")
+    assert "попыт" in app.last_text(chat).lower()
+
+
+async def test_wrong_kind_of_input_gets_a_hint(app: BotUnderTest, chat: Chat) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.deliver(app.fake.send_sticker(chat, ANNA))
+    assert "Название" in app.last_text(chat) or "назван" in app.last_text(chat).lower()
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.deliver(app.fake.send_photo(chat, ANNA))
+    assert "описан" in app.last_text(chat).lower()
+
+
+async def test_back_and_edit_return_to_the_summary(app: BotUnderTest, chat: Chat) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.press(chat, ANNA, BACK)
+    assert "назван" in app.last_text(chat).lower()
+    assert await app.say(chat, ANNA, "Тест 2")
+    assert await app.press(chat, ANNA, SKIP)
+    assert await app.press(chat, ANNA, TOMORROW)
+    assert await app.say(chat, ANNA, "9-18")
+    assert await app.say(chat, ANNA, "2")
+    assert await app.say(chat, ANNA, "10")
+    assert await app.say(chat, ANNA, "+79161234567")
+    assert SUMMARY in app.last_text(chat)
+    assert await app.press(chat, ANNA, EDIT)
+    assert await app.press(chat, ANNA, "Время")
+    assert await app.say(chat, ANNA, "с 10 до 19")
+    summary = app.last_text(chat)
+    assert SUMMARY in summary and "10:00–19:00" in summary and "Тест 2" in summary
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    assert app.api.campaign_requests[0].json["campaign"]["schedule"]["start_time"] == "10:00"
+
+
+async def test_cancel_and_stale_buttons(app: BotUnderTest, chat: Chat) -> None:
+    await fill_to_summary(app, chat, ANNA)
+    summary = app.fake.last_message(chat.id)
+    create = summary.button(CREATE)["callback_data"]
+    assert await app.say(chat, ANNA, "/cancel")
+    assert "отмен" in app.last_text(chat).lower()
+    assert await app.deliver(app.fake.press_button(chat, ANNA, summary.message_id, create))
+    answer = app.fake.callback_answers[-1]
+    assert "заверш" in (answer.get("text") or "").lower()
+    assert app.api.campaign_requests == []
+
+
+async def test_no_valid_phone_stays_on_the_step(app: BotUnderTest, chat: Chat) -> None:
+    await fill_until_phones(app, chat, ANNA)
+    assert await app.say(chat, ANNA, "12345, abc")
+    assert "нет ни одного" in app.last_text(chat).lower() or "список" in app.last_text(
+        chat).lower()
+    assert await app.upload(chat, ANNA, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "list.xlsx")
+    assert "не таблица" in "\n".join(app.texts(chat)[-3:]).lower()
+    assert await app.say(chat, ANNA, "+79161234567")
+    assert SUMMARY in app.last_text(chat)
