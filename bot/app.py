@@ -56,12 +56,6 @@ class StateBackend:
             await self.storage.close()
 
 
-def draft_ttl_seconds(settings: Settings) -> int:
-    # Rounded, not truncated, and at least 1 s: 1/3600 h is 0.99999... s in binary floats,
-    # and Redis refuses an expiry of 0.
-    return max(1, round(settings.draft_ttl_hours * 3600))
-
-
 class DraftRedisStorage(RedisStorage):
     """RedisStorage whose drafts expire DRAFT_TTL_HOURS after their last change, together
     with their uploaded list; a user's language choice (its own destiny) does not expire."""
@@ -107,7 +101,7 @@ def create_state_backend(
     Redis keys: `<prefix>:<bot>:<chat>:<user>:<destiny>:{state,data,lock}` for drafts and
     `<prefix>:list:<ref>` for uploaded lists (PhoneList.to_bytes), all with the draft TTL.
     """
-    ttl = draft_ttl_seconds(settings)
+    ttl = settings.draft_ttl_seconds
     prefix = key_prefix or settings.redis_key_prefix
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url)

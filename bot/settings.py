@@ -143,7 +143,9 @@ class Settings(BaseSettings):
 
     @property
     def draft_ttl_seconds(self) -> int:
-        return int(self.draft_ttl_hours * 3600)
+        # Rounded, not truncated, and at least 1 s: 1/3600 h is 0.99999... s in binary
+        # floats, and Redis refuses an expiry of 0.
+        return max(1, round(self.draft_ttl_hours * 3600))
 
 
 class SettingsError(Exception):

@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 from redis.asyncio import Redis
 
-from bot.app import DraftRedisStorage, create_state_backend, draft_ttl_seconds
+from bot.app import DraftRedisStorage, create_state_backend
 from bot.drafts import RedisPhoneListStore
 from bot.phones import PhoneList
 from tests.dialog.conftest import BotUnderTest
@@ -35,10 +35,10 @@ async def _keys(redis: Redis, prefix: str) -> set[str]:
 
 def test_ttl_is_rounded_and_never_zero(make_bot_under_test: Callable[..., BotUnderTest]) -> None:
     app = make_bot_under_test()
-    assert draft_ttl_seconds(app.settings) == 24 * 3600
-    assert draft_ttl_seconds(app.settings.model_copy(update={"draft_ttl_hours": ONE_SECOND})) == 1
+    assert app.settings.draft_ttl_seconds == 24 * 3600
+    assert app.settings.model_copy(update={"draft_ttl_hours": ONE_SECOND}).draft_ttl_seconds == 1
     tiny = app.settings.model_copy(update={"draft_ttl_hours": 1e-9})
-    assert draft_ttl_seconds(tiny) == 1
+    assert tiny.draft_ttl_seconds == 1
 
 
 async def test_memory_by_default(make_bot_under_test: Callable[..., BotUnderTest]) -> None:
