@@ -21,7 +21,7 @@ from bot.campaigns.errors import (
 )
 from bot.campaigns.model import CampaignRequest, build_request
 from bot.deps import AppDeps
-from bot.dialog.callbacks import Back, EditField, SummaryAction
+from bot.dialog.callbacks import EditField, SummaryAction
 from bot.dialog.flow import (
     Dialog,
     first_missing,
@@ -57,7 +57,9 @@ def edit_rows(owner: int, data: dict[str, Any]) -> list[list[InlineKeyboardButto
         [
             InlineKeyboardButton(
                 text=_("« Back to summary"),
-                callback_data=Back(owner=owner, dialog=data["dialog"], field="su").pack(),
+                callback_data=SummaryAction(
+                    owner=owner, dialog=data["dialog"], rev=data["rev"], action="show"
+                ).pack(),
             )
         ]
     )
@@ -358,7 +360,7 @@ def create_router() -> Router:
     )
     router.callback_query.register(process_edit_field, EditField.filter(), CampaignForm.summary)
     router.callback_query.register(
-        process_edit_back, Back.filter(F.field == "su"), CampaignForm.summary
+        process_edit_back, SummaryAction.filter(F.action == "show"), CampaignForm.summary
     )
     router.callback_query.register(
         process_cancel_button, SummaryAction.filter(F.action == "cancel"), CampaignForm.summary
