@@ -74,5 +74,7 @@ def calendar_rows(
                         ).pack(),
                     )
                 )
-        rows.append(row)
+        # Weeks already past would only be blank rows on a narrow screen.
+        if any(button.callback_data != inert for button in row):
+            rows.append(row)
     return rows
