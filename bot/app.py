@@ -20,7 +20,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
@@ -104,7 +104,10 @@ def create_state_backend(
     ttl = settings.draft_ttl_seconds
     prefix = key_prefix or settings.redis_key_prefix
     if redis is None and settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
+        # A burst of updates must wait for a connection, not fail: redis-py's default pool
+        # raises once its connections are all in use.
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=50, timeout=20)
+        redis = Redis(connection_pool=pool)
     if redis is None:
         return StateBackend(MemoryStorage(), SimpleEventIsolation(), MemoryPhoneListStore(ttl))
     list_prefix = f"{prefix}:list"

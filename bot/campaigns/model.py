@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.gcpause import gc_paused
+
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 AddDataValue = str | int | float
@@ -121,19 +123,10 @@ class PhoneRecords:
     __slots__ = ("_records",)
 
     def __init__(self, records: Iterable[Mapping[str, Any]]) -> None:
-        checked: list[dict[str, Any]] = []
-        match = E164.fullmatch
-        for index, record in enumerate(records):
-            phone = record.get("phone")
-            if not isinstance(phone, str) or not match(phone):
-                raise ValueError(f"phones[{index}].phone is not E.164")
-            add_data = record.get("add_data") or {}
-            if not isinstance(add_data, Mapping):
-                raise ValueError(f"phones[{index}].add_data must be an object")
-            checked.append({"phone": phone, "add_data": dict(add_data)})
-        if not checked:
+        with gc_paused():
+            self._records = _checked_records(records)
+        if not self._records:
             raise ValueError("the phone list is empty")
-        self._records = checked
 
     def __len__(self) -> int:
         return len(self._records)
@@ -143,6 +136,33 @@ class PhoneRecords:
 
     def as_list(self) -> list[dict[str, Any]]:
         return self._records
+
+
+_VALUE_TYPES = frozenset({str, int, float})
+
+
+def _checked_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each record checked; a well-formed {"phone", "add_data"} dict is kept, not copied."""
+    checked: list[dict[str, Any]] = []
+    append = checked.append
+    match = E164.fullmatch
+    for index, record in enumerate(records):
+        phone = record.get("phone")
+        if type(phone) is not str or not match(phone):
+            raise ValueError(f"phones[{index}].phone is not E.164")
+        add_data = record.get("add_data")
+        if add_data is None:
+            add_data = {}
+        elif not isinstance(add_data, Mapping):
+            raise ValueError(f"phones[{index}].add_data must be an object")
+        for value in add_data.values():
+            if type(value) not in _VALUE_TYPES:
+                raise ValueError(f"phones[{index}].add_data values must be strings or numbers")
+        if type(record) is dict and len(record) == 2 and type(add_data) is dict:
+            append(record)  # type: ignore[arg-type]
+        else:
+            append({"phone": phone, "add_data": dict(add_data)})
+    return checked
 
 
 class CampaignRequest:
