@@ -144,6 +144,7 @@ class Dialog:
         deps: AppDeps,
         i18n: I18n,
         reply_to: int | None = None,
+        pressed: int | None = None,
     ) -> None:
         self.bot = bot
         self.chat = chat
@@ -152,6 +153,8 @@ class Dialog:
         self.deps = deps
         self.i18n = i18n
         self.reply_to = reply_to
+        # The bot message whose button brought this update, if any.
+        self.pressed = pressed
 
     @property
     def group(self) -> bool:
@@ -178,6 +181,40 @@ class Dialog:
         )
         return message.message_id
 
+    async def present(
+        self,
+        data: dict[str, Any],
+        text: str,
+        rows: list[list[InlineKeyboardButton]] | None = None,
+    ) -> int:
+        """Show `text` as the dialog's current message; returns its id.
+
+        After a button press in a private chat the pressed message itself becomes the new
+        one (one edit instead of taking its buttons off and sending anew); otherwise a new
+        message is sent. Either way the buttons of earlier questions are taken off.
+        """
+        earlier = data.get("kb_msgs") or []
+        target = self.pressed if not self.group and self.pressed in earlier else None
+        await remove_keyboards(self.bot, self.chat.id, [m for m in earlier if m != target])
+        data["kb_msgs"] = []
+        message_id: int | None = None
+        if target is not None:
+            try:
+                await self.bot.edit_message_text(
+                    fit_message(text),
+                    chat_id=self.chat.id,
+                    message_id=target,
+                    reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+                )
+                message_id = target
+            except TelegramAPIError:
+                await remove_keyboards(self.bot, self.chat.id, [target])
+        if message_id is None:
+            message_id = await self.send(text, rows)
+        if rows:
+            data["kb_msgs"].append(message_id)
+        return message_id
+
     async def clear_keyboards(self, data: dict[str, Any]) -> None:
         """Take the buttons off earlier questions: one answer per question."""
         await remove_keyboards(self.bot, self.chat.id, data.get("kb_msgs") or [])
@@ -188,7 +225,6 @@ class Dialog:
         if code == SUMMARY:
             await self.show_summary(data, note=note)
             return
-        await self.clear_keyboards(data)
         now = self.deps.now()
         question = build_question(
             code,
@@ -201,6 +237,7 @@ class Dialog:
         )
         text = question.text if note is None else f"{note}\n\n{question.text}"
         if self.group:
+            await self.clear_keyboards(data)
             text = f"{mention(self.user)}, {text}"
             if question.rows:
                 data["kb_msgs"].append(await self.send(text, question.rows))
@@ -211,9 +248,7 @@ class Dialog:
             else:
                 await self.send(text, force_reply_placeholder=question.placeholder)
         else:
-            message_id = await self.send(text, question.rows or None)
-            if question.rows:
-                data["kb_msgs"].append(message_id)
+            await self.present(data, text, question.rows)
         await self.state.set_state(FIELD_STATES[code])
         await self.state.set_data(data)
 
@@ -278,15 +313,13 @@ class Dialog:
         note: str | None = None,
         actions: tuple[str, ...] = ("create", "edit", "cancel"),
     ) -> None:
-        await self.clear_keyboards(data)
         data["editing"] = False
         text = self.summary_text(data)
         if note:
             text = f"{note}\n\n{text}"
         if self.group:
             text = f"{mention(self.user)}\n{text}"
-        message_id = await self.send(text, self.summary_rows(data, *actions))
-        data["kb_msgs"].append(message_id)
+        await self.present(data, text, self.summary_rows(data, *actions))
         await self.state.set_state(CampaignForm.summary)
         await self.state.set_data(data)
 
@@ -316,6 +349,9 @@ class DialogMiddleware(BaseMiddleware):
                     reply_to = message.reply_to_message.message_id
                 elif "draft" in data:
                     reply_to = data["draft"].get("reply_to")
+            pressed = None
+            if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+                pressed = event.message.message_id
             data["dialog"] = Dialog(
                 bot=data["bot"],
                 chat=chat,
@@ -324,5 +360,6 @@ class DialogMiddleware(BaseMiddleware):
                 deps=data["deps"],
                 i18n=data["i18n"],
                 reply_to=reply_to,
+                pressed=pressed,
             )
         return await handler(event, data)

@@ -129,9 +129,10 @@ class Supervisor:
         new: bool = True,
     ) -> BotMessage:
         """Press `button` on the newest of this user's messages that has it; wait for a
-        new message matching `expect` (or, with new=False, any message, edits included)."""
+        message matching `expect`: a new one in a group (or any, edits included, with
+        new=False); in a private chat the pressed message may itself become the answer."""
         target = self.message_with_button(button)
-        mark = self._high_mark() if new else 0
+        mark = self._high_mark() if new and self.chat.is_group else 0
         self.fake.press_button(self.chat, self.user, target.message_id, target.callback_data(
             _label(target, button)))
         return await self._wait_new(mark, _matcher(expect), timeout)

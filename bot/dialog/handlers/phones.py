@@ -78,8 +78,8 @@ async def process_phones_text(message: Message, dialog: Dialog) -> None:
     except IngestError as error:
         await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
         return
-    status = await message.reply(_("⏳ Reading the numbers…"))
-    await accept_list(result, dialog, data, status)
+    # Pasted text is read at once: no progress message to show.
+    await accept_list(result, dialog, data, None)
 
 
 async def _edit(status: Message, text: str) -> None:
@@ -89,8 +89,16 @@ async def _edit(status: Message, text: str) -> None:
         await status.answer(fit_message(text))
 
 
+async def _show(dialog: Dialog, status: Message | None, text: str) -> int:
+    """The report goes in place of the progress message, or anew when there was none."""
+    if status is None:
+        return await dialog.send(text)
+    await _edit(status, text)
+    return status.message_id
+
+
 async def accept_list(
-    result: IngestResult, dialog: Dialog, data: dict[str, Any], status: Message
+    result: IngestResult, dialog: Dialog, data: dict[str, Any], status: Message | None
 ) -> None:
     """Show what became of the rows; keep the list and go on, or ask again when none fit."""
     deps = dialog.deps
@@ -98,7 +106,7 @@ async def accept_list(
         result, locale=dialog.i18n.current_locale, mask=dialog.group, describe=reject_reason_text
     )
     if result.accepted == 0:
-        await _edit(status, report)
+        await _show(dialog, status, report)
         await dialog.ask("ph", data, note="❗ " + _("No valid number in the list."))
         return
     missing = missing_params({**data, "add_data_keys": result.phones.keys}, deps.presets)
@@ -106,7 +114,7 @@ async def accept_list(
         report += "\n\n" + _("⚠️ The file lacks the scenario's parameters: {keys}").format(
             keys=join_keys(missing)
         )
-    await _edit(status, report)
+    report_id = await _show(dialog, status, report)
     if result.rejected_total:
         content = await asyncio.to_thread(build_report, result, reject_reason_text)
         await dialog.bot.send_document(
@@ -114,7 +122,7 @@ async def accept_list(
             BufferedInputFile(content, filename="rejected.xlsx"),
             caption=_("Rejected rows: {count}").format(count=result.rejected_total),
             reply_parameters=ReplyParameters(
-                message_id=status.message_id, allow_sending_without_reply=True
+                message_id=report_id, allow_sending_without_reply=True
             ),
         )
     blob = await asyncio.to_thread(result.phones.to_bytes)

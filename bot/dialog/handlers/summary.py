@@ -228,12 +228,13 @@ async def submit(dialog: Dialog, data: dict[str, Any]) -> None:
         data["editing"] = True
         await dialog.ask(code, data, note="❗ " + text)
         return
-    await dialog.clear_keyboards(data)
     data["submit"] = "in_flight"
     data["submit_started"] = time.time()
     data["rev"] = int(data.get("rev", 0)) + 1
+    # Marked in flight before anything else can fail or wait: a second tap sees it.
     await dialog.state.set_data(data)
-    progress = await dialog.send(_("⏳ Creating the campaign…"))
+    progress = await dialog.present(data, _("⏳ Creating the campaign…"))
+    await dialog.state.set_data(data)
     dialog.deps.tasks.spawn(_post(dialog, dict(data), progress), name=f"submit-{data['dialog']}")
 
 
