@@ -7,10 +7,21 @@ every other value through the reference `normalize()`; tests check they agree.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .normalize import _DEEP, _INVALID, _UNSET, REGIONS, TABLE, clean_batch, fill_block, normalize
+from .normalize import (
+    _DEEP,
+    _EXT,
+    _INVALID,
+    _UNSET,
+    REGIONS,
+    TABLE,
+    clean_batch,
+    fill_block,
+    normalize,
+)
 
 try:  # optional accelerator: several times faster on big lists
     import polars as pl
@@ -22,16 +33,68 @@ _E10 = 10_000_000_000
 _CC7 = 7 * _E10  # +7 as the leading digit of an 11-digit E.164 integer
 # Deleted before the fast path looks at a value (the same set as clean_batch).
 _SEPARATOR_CLASS = "[ \\t\\-()'\u00a0\u2007\u2009\u202f]"
+# normalize()'s extension pattern for polars (Rust regex: same syntax, flags inline).
+_EXT_PATTERN = "(?i)" + _EXT.pattern
 
 
 @dataclass
 class ColumnOutcome:
-    keep: list[int] = field(default_factory=list)  # indices of rows sent, in file order
+    # Rows sent, in file order: indices (Python path) or a mask of all rows (polars path;
+    # a list of bools is a third of the memory of a million index ints).
+    keep: list[int] | None = None
+    mask: list[bool] | None = None
     phones: list[str] = field(default_factory=list)  # their E.164 numbers
     duplicates: int = 0
     fixed: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (index, reason)
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (index, reason, value)
     countries: dict[str, int] = field(default_factory=dict)
+
+
+_PART_ROWS = 8192
+
+
+class PhoneColumn:
+    """The phone cells of a file as text, gathered chunk by chunk. With polars they live
+    in Arrow buffers (a few bytes a value) instead of Python strings (~60 bytes)."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.parts: list = []
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def extend(self, values: Sequence[str]) -> None:
+        self.pending.extend(values)
+        self.size += len(values)
+        if use_polars() and len(self.pending) >= _PART_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        # Classifying parts in a background thread while parsing was tried: polars'
+        # Python-side calls then wait for the GIL the parser holds (5 ms switch
+        # interval), which made it slower. One pass over the whole column instead.
+        if self.pending:
+            self.parts.append(pl.Series("v", self.pending, dtype=pl.String))
+            self.pending = []
+
+    def finish(self, numeric: set[int], blank_rows: set[int]) -> ColumnOutcome:
+        """`numeric`: indices of spreadsheet number cells (Excel damage: counted as
+        fixed); `blank_rows`: indices of rows with no content at all (skipped)."""
+        if self.parts:
+            self._flush()
+            parts, self.parts = self.parts, []
+            raw = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+            del parts
+            return _polars([_classify(raw)], numeric, blank_rows)
+        texts, self.pending = self.pending, []
+        return _python(texts, numeric, blank_rows)
+
+    def close(self) -> None:
+        """Drop what was gathered (also when the ingestion failed half-way)."""
+        self.pending = []
+        self.parts = []
 
 
 def use_polars() -> bool:
@@ -44,12 +107,10 @@ FORCE_PYTHON = False  # tests flip this to compare both implementations
 def normalize_column(
     texts: Sequence[str], numeric: set[int], blank_rows: set[int]
 ) -> ColumnOutcome:
-    """`texts`: phone cells as text; `numeric`: indices of spreadsheet number cells
-    (Excel damage: counted as fixed); `blank_rows`: indices of rows with no content at
-    all (skipped silently)."""
-    if use_polars() and len(texts) >= 2048:
-        return _polars(texts, numeric, blank_rows)
-    return _python(texts, numeric, blank_rows)
+    """All of a phone column at once (see PhoneColumn.finish)."""
+    column = PhoneColumn()
+    column.extend(texts)
+    return column.finish(numeric, blank_rows)
 
 
 def _slow(
@@ -64,7 +125,7 @@ def _slow(
     e, reason, was_fixed, region = normalize(text)
     if e is None:
         if not (reason == "empty" and i in blank_rows):
-            out.rejected.append((i, reason or "invalid"))
+            out.rejected.append((i, reason or "invalid", text))
         return None
     key = int(e[1:])
     if seen_key(key):
@@ -77,12 +138,12 @@ def _slow(
 
 
 def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> ColumnOutcome:
-    out = ColumnOutcome()
+    out = ColumnOutcome(keep=[])
     seen: set[int] = set()
     seen_add = seen.add
     kept: list[int] = []
     kept_append = kept.append
-    keep_append = out.keep.append
+    keep_append = out.keep.append  # type: ignore[union-attr]
     table = TABLE
     duplicates = fixed = 0
     countries = out.countries
@@ -109,7 +170,7 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
             if code == _UNSET:
                 code = fill_block(p)
             if code == _INVALID:
-                out.rejected.append((i, "invalid"))
+                out.rejected.append((i, "invalid", texts[i]))
                 continue
             if code != _DEEP:
                 if v in seen:
@@ -139,6 +200,7 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
     return out
 
 
+_TABLE_LOCK = threading.Lock()
 _TABLE_SERIES = None
 _TABLE_VERSION = -1
 
@@ -153,10 +215,18 @@ def _table_series():
     return _TABLE_SERIES
 
 
-def _polars(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> ColumnOutcome:
-    out = ColumnOutcome()
-    n_rows = len(texts)
-    s = pl.Series("v", texts, dtype=pl.String).str.replace_all(_SEPARATOR_CLASS, "")
+def _classify(raw):
+    """Everything vectorized; leaves the reference path and deduplication to _polars."""
+    # An extension (normalize's _EXT, same regex) is cut first; if what is left is a
+    # fast form, the row is accepted as fixed, exactly as normalize() would do.
+    has_ext = raw.str.contains(_EXT_PATTERN).fill_null(False)
+    if has_ext.any():
+        base = pl.select(
+            pl.when(has_ext).then(raw.str.replace(_EXT_PATTERN, "")).otherwise(raw)
+        ).to_series()
+    else:
+        base = raw
+    s = base.str.replace_all(_SEPARATOR_CLASS, "")
     # A value of the fast forms parses as an integer whose size and length say which
     # form it is: 10 digits, 7/8 + 10 digits, or +7 + 10 digits. (Polars' integer cast
     # takes only ASCII digits and an optional sign.)
@@ -169,26 +239,73 @@ def _polars(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
         | ((length == 12) & plus & (v >= _CC7) & (v < 8 * _E10))
     ).fill_null(False)
     nat = pl.select(pl.when(fast).then(v % _E10).otherwise(None)).to_series()
-    for head in (nat // 10_000_000).drop_nulls().unique().to_list():
-        if TABLE[head * 1000] == _UNSET:
-            fill_block(head * 1000)
-    code = _table_series().gather((nat // 10_000).fill_null(0))
+    with _TABLE_LOCK:
+        for head in (nat // 10_000_000).drop_nulls().unique().to_list():
+            if TABLE[head * 1000] == _UNSET:
+                fill_block(head * 1000)
+        table = _table_series()
+    code = table.gather((nat // 10_000).fill_null(0))
     code = pl.select(pl.when(fast).then(code).otherwise(None)).to_series()
-    accepted = code.is_not_null() & (code != _INVALID) & (code != _DEEP)
-    key = pl.select(pl.when(accepted).then(nat + _CC7).otherwise(None)).to_series()
-    invalid = (code == _INVALID).fill_null(False)
-    out.rejected.extend((i, "invalid") for i in invalid.arg_true().to_list())
-    slow_idx = (~(accepted.fill_null(False) | invalid)).arg_true().to_list()
+    accepted = (code.is_not_null() & (code != _INVALID) & (code != _DEEP)).fill_null(False)
+    # Only digits and separators, of a length no Russian form has: the rules of
+    # normalize() for such values, at once. "Pure" = the integer cast worked without a
+    # sign (so at most 19 digits: below the 20 a several-numbers split needs).
+    pure = v.is_not_null() & ~plus & ~s.str.starts_with("-") & ~fast
+    reason = pl.select(
+        pl.when(pure & (length < 10))
+        .then(pl.lit("too_short"))
+        .when(pure & (length > 11) & ~s.str.starts_with("810"))
+        .then(pl.lit("too_long"))
+        .when(pure & (length == 11) & (v < _CC7))  # 11 digits, not 7/8 first
+        .then(pl.lit("bad_format"))
+        .when(pure & (length == 11) & (v >= 9 * _E10))
+        .then(pl.lit("bad_format"))
+        .when(code == _INVALID)
+        .then(pl.lit("invalid"))
+        .otherwise(None)
+    ).to_series()
+    return pl.DataFrame(
+        {
+            "raw": raw,
+            "key": pl.select(pl.when(accepted).then(nat + _CC7).otherwise(None)).to_series(),
+            "code": code,
+            "reason": reason,
+            "slow": ~(accepted | reason.is_not_null()),
+            "ext_fixed": has_ext & accepted,
+        }
+    )
+
+
+def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutcome:
+    out = ColumnOutcome()
+    df = pl.concat(frames, rechunk=True) if len(frames) > 1 else frames[0]
+    frames.clear()
+    n_rows = df.height
+    raw, key, code = df["raw"], df["key"], df["code"]
+    ext_fixed = df["ext_fixed"]
+    has_reason = df["reason"].is_not_null()
+    idx = has_reason.arg_true()
+    out.rejected.extend(
+        zip(
+            idx.to_list(),
+            df["reason"].gather(idx).to_list(),
+            raw.gather(idx).to_list(),
+            strict=True,
+        )
+    )
+    slow = df["slow"].arg_true()
+    del df, has_reason, idx
+    slow_idx = slow.to_list()
     slow_fixed: list[int] = []
     slow_region: dict[int, str] = {}
     if slow_idx:
         # The reference path decides these; dedup happens below, over all keys at once.
         slow_keys: list[int | None] = []
-        for i in slow_idx:
-            e, reason, was_fixed, region = normalize(texts[i])
+        for i, text in zip(slow_idx, raw.gather(slow).to_list(), strict=True):
+            e, reason, was_fixed, region = normalize(text)
             if e is None:
                 if not (reason == "empty" and i in blank_rows):
-                    out.rejected.append((i, reason or "invalid"))
+                    out.rejected.append((i, reason or "invalid", text))
                 slow_keys.append(None)
                 continue
             slow_keys.append(int(e[1:]))
@@ -197,23 +314,23 @@ def _polars(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
             if region and region != "RU":
                 slow_region[i] = region
         key = key.scatter(slow_idx, pl.Series(slow_keys, dtype=pl.Int64))
-        out.rejected.sort()
+    out.rejected.sort()
     first = key.is_first_distinct() & key.is_not_null()
-    keep = first.arg_true()
-    out.keep = keep.to_list()
-    out.duplicates = int(key.is_not_null().sum()) - len(out.keep)
-    kept_keys = key.gather(keep)
+    out.mask = first.to_list()
+    kept_keys = key.filter(first)
+    out.duplicates = int(key.is_not_null().sum()) - len(kept_keys)
     out.phones = ("+" + kept_keys.cast(pl.String)).to_list()
+    del kept_keys, key
     fixed_idx = numeric.union(slow_fixed)
     if fixed_idx:
         mask = pl.Series("f", [False] * n_rows, dtype=pl.Boolean).scatter(sorted(fixed_idx), True)
-        out.fixed = int((first & mask).sum())
+        ext_fixed = ext_fixed | mask
+    out.fixed = int((first & ext_fixed).sum())
     # Regions outside RU: fast-path codes for kept rows, the reference for the others.
-    kept_codes = code.gather(keep)
-    for c, count in kept_codes.value_counts().iter_rows():
+    for c, count in code.filter(first).value_counts().iter_rows():
         if c is not None and c != _RU:
             out.countries[REGIONS[c]] = out.countries.get(REGIONS[c], 0) + count
     for i, region in slow_region.items():
-        if first[i]:
+        if out.mask[i]:
             out.countries[region] = out.countries.get(region, 0) + 1
     return out

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import re
-from array import array
 from collections.abc import Iterator, Sequence
+from itertools import chain, compress
 
-from .column import normalize_column
+from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
 from .normalize import normalize_value, split_pasted
 from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
@@ -17,8 +18,6 @@ from .sniff import check_text, check_zip, detect_encoding, detect_kind, extensio
 from .table import Layout, blank, detect_layout, phone_text, typed_column
 
 _SAMPLE_NONEMPTY = 200
-
-
 _SAMPLE_MAX_ROWS = 50_000
 _ONLY_NUMBERS = re.compile(r"[\d\s+\-().,;'\u00a0]*")
 
@@ -32,11 +31,15 @@ class _Collector:
         self.limits = limits
         self.text_values = text_values
         self.need = max((layout.phone_col, *layout.key_cols)) + 1
-        self.texts: list[str] = []
-        self.nums = array("q")
+        self.phone = PhoneColumn()
+        # Row numbers per chunk: (index of its first row, numbers); ranges when the
+        # chunk's rows are consecutive lines, so no per-row number is stored.
+        self.starts: list[int] = []
+        self.chunk_nums: list[Sequence[int]] = []
         self.numeric: set[int] = set()
         self.blank_rows: set[int] = set()
-        self.columns: list[list[object]] = [[] for _ in layout.keys]
+        # add_data columns as the chunks' own column tuples: joined only once, at the end.
+        self.columns: list[list[Sequence[object]]] = [[] for _ in layout.keys]
 
     def _check_lengths(self, cols: list[Sequence[object]], nums: Sequence[int]) -> None:
         """Spreadsheet cells only: the csv reader enforces the limit on every field."""
@@ -61,20 +64,20 @@ class _Collector:
             if not rows:
                 return
         cols = list(zip(*rows, strict=False))
-        base = len(self.texts)
+        base = len(self.phone)
         raw = cols[self.layout.phone_col]
         if self.text_values:
-            self.texts.extend(raw)
+            self.phone.extend(raw)
             if raw.count("") or any(map(str.isspace, raw)):
                 self._note_blank_rows(rows, raw, base)
         else:
             self._check_lengths(cols, nums)
             kinds = set(map(type, raw))
             if kinds <= {str}:
-                self.texts.extend(raw)
+                self.phone.extend(raw)
             else:
                 numeric = self.numeric
-                texts = self.texts
+                texts: list[str] = []
                 for i, v in enumerate(raw):
                     if type(v) is str:
                         texts.append(v)
@@ -86,12 +89,14 @@ class _Collector:
                         texts.append(text)
                         if is_number:
                             numeric.add(base + i)
+                self.phone.extend(texts)
             if str in kinds and raw.count(""):  # calamine: "" for an empty cell
                 self._note_blank_rows(rows, raw, base)
-        self.nums.extend(nums)
-        for out, c in zip(self.columns, self.layout.key_cols, strict=True):
-            out.extend(cols[c])
-        if len(self.texts) > self.limits.max_rows + len(self.blank_rows):
+        self.starts.append(base)
+        self.chunk_nums.append(nums)
+        for parts, c in zip(self.columns, self.layout.key_cols, strict=True):
+            parts.append(cols[c])
+        if len(self.phone) > self.limits.max_rows + len(self.blank_rows):
             raise IngestError("too_many_rows", limit=self.limits.max_rows)
 
     def _note_blank_rows(self, rows: list[Sequence[object]], raw: Sequence[object], base: int):
@@ -99,23 +104,31 @@ class _Collector:
             if blank(v) and all(blank(c) for c in rows[i]):
                 self.blank_rows.add(base + i)
 
+    def rownum(self, i: int) -> int:
+        k = bisect.bisect_right(self.starts, i) - 1
+        return self.chunk_nums[k][i - self.starts[k]]
+
     def result(self, source_kind: str) -> IngestResult:
         layout = self.layout
-        out = normalize_column(self.texts, self.numeric, self.blank_rows)
-        keep = out.keep
+        out = self.phone.finish(self.numeric, self.blank_rows)
         columns: list[list[object]] = []
-        for col in self.columns:
-            picked = map(col.__getitem__, keep)
+        for parts in self.columns:
+            col = chain.from_iterable(parts)
+            if out.mask is not None:
+                picked = compress(col, out.mask)
+            else:
+                whole = list(col)
+                picked = map(whole.__getitem__, out.keep)
             columns.append(
                 list(map(str.strip, picked)) if self.text_values else typed_column(list(picked))
             )
         self.columns = []
+        out.mask = out.keep = None
         rejected: dict[str, int] = {}
         rejected_rows = []
-        texts, nums = self.texts, self.nums
-        for i, reason in out.rejected:
+        for i, reason, value in out.rejected:
             rejected[reason] = rejected.get(reason, 0) + 1
-            rejected_rows.append(RejectedRow(nums[i], texts[i], reason))
+            rejected_rows.append(RejectedRow(self.rownum(i), value, reason))
         rows_read = len(out.phones) + out.duplicates + len(out.rejected)
         if rows_read > self.limits.max_rows:
             raise IngestError("too_many_rows", limit=self.limits.max_rows)
@@ -151,11 +164,14 @@ def _ingest_chunks(
             break
     layout = detect_layout(rows, at_eof=at_eof)
     collector = _Collector(layout, limits, text_values)
-    collector.add(rows[layout.data_start :], nums[layout.data_start :])
-    del rows, nums
-    for chunk, chunk_nums in chunks:
-        collector.add(chunk, chunk_nums)
-    result = collector.result(source_kind)
+    try:
+        collector.add(rows[layout.data_start :], nums[layout.data_start :])
+        del rows, nums
+        for chunk, chunk_nums in chunks:
+            collector.add(chunk, chunk_nums)
+        result = collector.result(source_kind)
+    finally:
+        collector.phone.close()
     if result.rows_read == 0:
         raise IngestError("header_only" if layout.header_index is not None else "empty")
     return result
@@ -192,17 +208,28 @@ def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits
         return _ingest_chunks(
             read_sheet(data, kind, limits), limits, text_values=False, source_kind=kind
         )
-    encoding = detect_encoding(data)
+    encoding = detect_encoding(data, head_only=True)
+    try:
+        return _ingest_text_file(data, filename, encoding, limits)
+    except UnicodeDecodeError:  # UTF-8 by its first megabyte only: it is cp1251
+        return _ingest_text_file(data, filename, "cp1251", limits)
+
+
+def _ingest_text_file(
+    data: bytes, filename: str, encoding: str, limits: IngestLimits
+) -> IngestResult:
+    # Strict for a UTF-8 guess (a decoding error means cp1251), lenient otherwise.
+    errors = "strict" if encoding == "utf-8" else "replace"
     head = data[:65536].decode(encoding, errors="replace")
     check_text(head)
     ext = extension(filename)
     if ext not in ("csv", "tsv"):
-        text = data.decode(encoding, errors="replace")
+        text = data.decode(encoding, errors=errors)
         if any(c.isdigit() for c in text[:4096]) and _ONLY_NUMBERS.fullmatch(text):
             return _ingest_text(text, limits)
         del text
     delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)
-    chunks = read_delimited(data, encoding, delimiter, limits)
+    chunks = read_delimited(data, encoding, delimiter, limits, errors=errors)
     return _ingest_chunks(chunks, limits, text_values=True, source_kind="csv")
 
 

@@ -93,13 +93,13 @@ def sniff_delimiter(sample: str, ext: str) -> str:
     return best[3]
 
 
-def text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
+def text_stream(data: bytes, encoding: str, errors: str = "replace") -> io.TextIOWrapper:
     # Decoded piecewise by the stream: no full decoded copy of a 20 MB file in memory.
-    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
 
 
 def read_delimited(
-    data: bytes, encoding: str, delimiter: str, limits: IngestLimits
+    data: bytes, encoding: str, delimiter: str, limits: IngestLimits, errors: str = "replace"
 ) -> Iterator[Chunk]:
     """Chunks of CSV records; row numbers are the file lines where records start.
 
@@ -108,13 +108,15 @@ def read_delimited(
     caller uses the same configured limit, so threads reading at once agree on it."""
     previous = csv.field_size_limit(limits.max_cell_chars)
     try:
-        yield from _records(data, encoding, delimiter, limits)
+        yield from _records(data, encoding, delimiter, limits, errors)
     finally:
         csv.field_size_limit(previous)
 
 
-def _records(data: bytes, encoding: str, delimiter: str, limits: IngestLimits) -> Iterator[Chunk]:
-    reader = csv.reader(text_stream(data, encoding), delimiter=delimiter, quotechar='"')
+def _records(
+    data: bytes, encoding: str, delimiter: str, limits: IngestLimits, errors: str
+) -> Iterator[Chunk]:
+    reader = csv.reader(text_stream(data, encoding, errors), delimiter=delimiter, quotechar='"')
     while True:
         before = reader.line_num
         try:

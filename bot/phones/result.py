@@ -29,8 +29,10 @@ class PhoneList:
     per-row dicts: a million rows cost one list per column, and pickling them back from a
     worker process is a few C loops.
 
-    `to_bytes()` (orjson + zlib) measured on 100k random mobile numbers with two short
-    text columns (name, time): about 1.0 MB, i.e. ~10 bytes per phone; phones alone ~6.
+    `to_bytes()` (orjson + zlib level 6), measured on 100k random mobile numbers: 0.53 MB
+    for phones alone (~5.3 bytes a phone), 0.93 MB with two text columns (a Cyrillic
+    name with a row number, an "HH:MM" time), ~9.3 bytes a row; about 0.1-0.2 s to
+    write and 0.01-0.07 s to read back per 100k.
     """
 
     __slots__ = ("columns", "keys", "phones")

@@ -117,8 +117,12 @@ def check_zip(data: bytes, limits: IngestLimits) -> None:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-def detect_encoding(data: bytes) -> str:
-    """utf-8-sig / utf-16 (BOM, or NUL pattern without one) / utf-8 / cp1251."""
+def detect_encoding(data: bytes, *, head_only: bool = False) -> str:
+    """utf-8-sig / utf-16 (BOM, or NUL pattern without one) / utf-8 / cp1251.
+
+    With `head_only`, UTF-8 is judged by the first megabyte; the caller then decodes
+    strictly and starts over as cp1251 if a later byte proves it wrong (saves a pass
+    over big files, which are nearly always consistent)."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -133,7 +137,7 @@ def detect_encoding(data: bytes) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     step = 1 << 20
     try:  # validate piecewise: no second copy of a 20 MB file
-        for i in range(0, len(data), step):
+        for i in range(0, step if head_only else len(data), step):
             decoder.decode(data[i : i + step], final=i + step >= len(data))
     except UnicodeDecodeError:
         return "cp1251"

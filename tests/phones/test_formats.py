@@ -343,3 +343,14 @@ def test_big_csv_uses_the_vectorized_path_and_agrees_with_python(monkeypatch) ->
     assert fast.rejected_rows == slow.rejected_rows
     assert fast.rejected == {"excel_rounded": 100}
     assert (fast.accepted, fast.duplicates) == (5000, 72)
+
+
+def test_cp1251_detected_after_a_long_ascii_start() -> None:
+    # UTF-8 is guessed from the first megabyte; a later cp1251 byte restarts as cp1251.
+    rows = [["phone", "name"]] + [[f"8916{i:07d}", "x" * 40] for i in range(25_000)]
+    rows.append(["89169999999", "Щукин"])
+    data = csv_bytes(rows, encoding="cp1251")
+    assert len(data) > (1 << 20)
+    res = ingest_bytes(data, "late.csv")
+    assert res.accepted == 25_001
+    assert res.phones.records()[-1] == {"phone": "+79169999999", "add_data": {"name": "Щукин"}}

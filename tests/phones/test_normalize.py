@@ -201,11 +201,34 @@ def test_reference_path_agrees_with_libphonenumber() -> None:
 @pytest.mark.parametrize("force_python", [True, False])
 def test_column_implementations_agree(monkeypatch: pytest.MonkeyPatch, force_python: bool) -> None:
     rng = random.Random(99)
-    texts = _random_forms(rng, 6000)
+    texts = _random_forms(rng, 9000)  # over PhoneColumn._PART_ROWS: polars when present
     texts += [t for t, _ in ACCEPTED] + ["", "  ", "7,91612E+10", "+44 20 7946 0958"]
     texts += ["89161234567 доб. 5", "8 916 123 45 6O", texts[0], texts[1], "79161234567.0"]
+    # Every branch the vectorized path decides by itself, and near misses it must not.
+    for n in range(1, 24):
+        digits = "".join(rng.choice("0123456789") for _ in range(n))
+        texts += [digits, "7" + digits, "8" + digits, "810" + digits, f"({digits})", "+" + digits]
+    texts += [
+        "8916 доб. 12",
+        "x12",
+        "доб. 5",
+        "+7 916 123 45 67 #12",
+        "8 916 123 45 67 ext.1234567",
+        "89161234567 доб. 12'",
+        "'89161234567 вн. 3",
+        "89161234567, доб.\u00a012",
+        "8916123456789012345678",
+        "8916 1234567 8916 1234567",
+        "810 44 20 7946 0958",
+        "\u00a0",
+        "''",
+        "٨٩١٦١٢٣٤٥٦٧",
+        "+7 916 123 45 67 доб 1 доб 2",
+        "7.91612E+10",
+    ]
     monkeypatch.setattr(column_mod, "FORCE_PYTHON", force_python)
-    out = normalize_column(texts, numeric={5}, blank_rows={len(texts) - 9})
+    blank = texts.index("")  # an empty phone cell in a row with nothing else: skipped
+    out = normalize_column(texts, numeric={5}, blank_rows={blank})
     # Against one-by-one normalization, first occurrence wins.
     seen: dict[str, int] = {}
     rejected = []
@@ -213,13 +236,15 @@ def test_column_implementations_agree(monkeypatch: pytest.MonkeyPatch, force_pyt
     for i, t in enumerate(texts):
         e, reason, was_fixed, _ = normalize_value(t)
         if e is None:
-            if not (reason == "empty" and i == len(texts) - 9):
-                rejected.append((i, reason))
+            if not (reason == "empty" and i == blank):
+                rejected.append((i, reason, t))
         elif e not in seen:
             seen[e] = i
             fixed += was_fixed or i == 5
     assert out.phones == list(seen)
-    assert out.keep == list(seen.values())
+    kept = out.keep if out.keep is not None else [i for i, k in enumerate(out.mask) if k]
+    assert kept == list(seen.values())
+    assert (out.mask is None) is (force_python or column_mod.pl is None)
     assert sorted(out.rejected) == rejected
     assert out.duplicates == len(texts) - len(seen) - len(rejected) - 1
     assert out.fixed == fixed
