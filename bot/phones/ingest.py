@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import functools
-import gc
 import re
 from collections.abc import Iterator, Sequence
 from itertools import chain, compress
+
+from bot.gcpause import without_gc
 
 from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
@@ -177,24 +177,7 @@ def _ingest_chunks(
     return result
 
 
-def _without_gc(func):
-    """Millions of new small objects would run the cyclic GC over and over (3x slower);
-    none of them form cycles, so collection waits until the ingestion is done."""
-
-    @functools.wraps(func)  # keeps the qualified name: picklable for the process pool
-    def wrapper(*args, **kwargs):
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_without_gc
+@without_gc
 def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
     """Read a contact list file; sync and CPU-bound. Raises IngestError."""
     if len(data) > limits.max_bytes:
@@ -233,7 +216,7 @@ def _ingest_text_file(
     return _ingest_chunks(chunks, limits, text_values=True, source_kind="csv")
 
 
-@_without_gc
+@without_gc
 def ingest_text(text: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
     """Numbers pasted into the chat."""
     return _ingest_text(text, limits)

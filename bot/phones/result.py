@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from bot.gcpause import gc_paused
+
 Value = str | int | float | bool
 
 
@@ -35,7 +37,10 @@ class PhoneList:
     write and 0.01-0.07 s to read back per 100k.
     """
 
-    __slots__ = ("columns", "keys", "phones")
+    __slots__ = ("_columns", "_count", "_packed", "_phones", "_samples", "keys")
+
+    # Rows kept unpacked beside a packed list, for previews.
+    SAMPLE_ROWS = 10
 
     def __init__(
         self,
@@ -43,16 +48,43 @@ class PhoneList:
         keys: list[str] | None = None,
         columns: list[list[Value | None]] | None = None,
     ) -> None:
-        self.phones: list[str] = phones if phones is not None else []
+        self._phones: list[str] | None = phones if phones is not None else []
         self.keys: list[str] = keys if keys is not None else []
-        self.columns: list[list[Value | None]] = (
+        self._columns: list[list[Value | None]] | None = (
             columns if columns is not None else [[] for _ in self.keys]
         )
-        if len(self.columns) != len(self.keys):
+        if len(self._columns) != len(self.keys):
             raise ValueError("one column per key")
+        self._count = len(self._phones)
+        self._packed: bytes | None = None
+        self._samples: list[tuple[str, dict]] | None = None
+
+    # A list that crossed from a worker process arrives packed (its to_bytes() form, made
+    # in the worker) and is unpacked only when its rows are needed: turning a million
+    # strings back into objects would hold the bot's event loop for a noticeable time,
+    # while a draft only stores the packed bytes and shows a few sample rows.
+    @property
+    def phones(self) -> list[str]:
+        if self._phones is None:
+            self._unpack()
+        assert self._phones is not None
+        return self._phones
+
+    @property
+    def columns(self) -> list[list[Value | None]]:
+        if self._columns is None:
+            self._unpack()
+        assert self._columns is not None
+        return self._columns
+
+    def _unpack(self) -> None:
+        assert self._packed is not None
+        body = orjson.loads(zlib.decompress(self._packed))
+        self._phones = body["p"].split("\n") if body["p"] else []
+        self._columns = body["c"]
 
     def __len__(self) -> int:
-        return len(self.phones)
+        return self._count
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PhoneList):
@@ -69,33 +101,35 @@ class PhoneList:
 
     def records(self) -> list[dict]:
         """Exactly the campaign API's phones[] items."""
-        keys, cols = self.keys, self.columns
-        if not keys:
-            return [{"phone": p, "add_data": {}} for p in self.phones]
-        out = []
-        for i, p in enumerate(self.phones):
-            out.append(
+        keys = self.keys
+        with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
+            if not keys:
+                return [{"phone": p, "add_data": {}} for p in self.phones]
+            return [
                 {
                     "phone": p,
                     "add_data": {
-                        k: c[i] for k, c in zip(keys, cols, strict=True) if not _empty(c[i])
+                        k: v for k, v in zip(keys, row, strict=True) if v is not None and v != ""
                     },
                 }
-            )
-        return out
+                for p, row in zip(self.phones, zip(*self.columns, strict=True), strict=True)
+            ]
 
     def sample(self, n: int) -> list[tuple[str, dict]]:
-        return [(self.phones[i], self.add_data(i)) for i in range(min(n, len(self.phones)))]
+        if self._phones is None and self._samples is not None and n <= len(self._samples):
+            return self._samples[:n]
+        return [(self.phones[i], self.add_data(i)) for i in range(min(n, len(self)))]
 
-    # Pickle as one joined string of phones: one object instead of a million.
     def __getstate__(self) -> tuple:
-        return "\n".join(self.phones), self.keys, self.columns
+        return self.to_bytes(), self._count, self.keys, self.sample(self.SAMPLE_ROWS)
 
     def __setstate__(self, state: tuple) -> None:
-        joined, self.keys, self.columns = state
-        self.phones = joined.split("\n") if joined else []
+        self._packed, self._count, self.keys, self._samples = state
+        self._phones = self._columns = None
 
     def to_bytes(self) -> bytes:
+        if self._packed is not None:
+            return self._packed
         body = orjson.dumps(
             {"v": 1, "p": "\n".join(self.phones), "k": self.keys, "c": self.columns}
         )
