@@ -20,6 +20,7 @@ from bot.app import (
 )
 from bot.i18n import create_i18n
 from bot.logs import register_secret
+from bot.phones import shutdown_executor, start_executor
 from bot.settings import Settings
 from bot.telegram import create_bot
 
@@ -55,6 +56,7 @@ async def run(settings: Settings) -> None:
             type(backend.storage).__name__,
         )
         await set_commands(bot, i18n)
+        await asyncio.to_thread(start_executor)
         if settings.webhook_url is None:
             await run_polling(dp, bot)
         else:
@@ -64,6 +66,7 @@ async def run(settings: Settings) -> None:
         await deps.campaign_client.aclose()
         await backend.close()
         await bot.session.close()
+        await asyncio.to_thread(shutdown_executor)
         log.info("connections closed")
 
 

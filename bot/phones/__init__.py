@@ -4,7 +4,7 @@ Knows nothing of Telegram; see docs/phone-lists.md for the rules it implements.
 """
 
 from .errors import ERROR_CODES, IngestError, IngestLimits
-from .executor import get_executor, ingest_bytes_async, shutdown_executor
+from .executor import get_executor, ingest_bytes_async, shutdown_executor, start_executor
 from .ingest import ingest_bytes, ingest_text
 from .normalize import REJECT_REASON_RU, REJECT_REASONS, normalize_value
 from .normalize import normalize as normalize_phone
@@ -30,4 +30,5 @@ __all__ = [
     "normalize_phone",
     "normalize_value",
     "shutdown_executor",
+    "start_executor",
 ]

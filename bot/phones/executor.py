@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Executor
 
@@ -32,11 +34,33 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
                 _pool = cf.ProcessPoolExecutor(
                     max_workers=max_workers,
                     mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_init_worker,
                 )
             except (OSError, NotImplementedError, ValueError) as exc:
                 log.warning("phone lists: no process pool (%s); using threads", exc)
                 _pool_broken = True
         return _pool
+
+
+def _init_worker() -> None:
+    # Below the bot's own process: while big lists are read, answers to everyone else
+    # must still get the CPU first.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+def _ready() -> bool:
+    return True
+
+
+def start_executor() -> None:
+    """Start the worker processes now (blocking, call it from a thread): the first upload
+    then does not wait for them, nor does the event loop pay for starting them."""
+    pool = get_executor()
+    if pool is not None:
+        with contextlib.suppress(cf.BrokenExecutor, OSError):
+            for future in [pool.submit(_ready) for _ in range(DEFAULT_WORKERS)]:
+                future.result(timeout=60)
 
 
 def shutdown_executor(wait: bool = True) -> None:
