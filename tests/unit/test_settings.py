@@ -57,6 +57,19 @@ def test_malformed_value_names_the_variable(
     assert any(line.startswith(needle) for line in info.value.lines), info.value.lines
 
 
+def test_webhook_needs_a_valid_secret(env: pytest.MonkeyPatch) -> None:
+    env.setenv("WEBHOOK_URL", "https://bot.example.test/webhook")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert any("WEBHOOK_SECRET" in line for line in info.value.lines)
+    env.setenv("WEBHOOK_SECRET", "has spaces!")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.lines[0].startswith("WEBHOOK_SECRET")
+    env.setenv("WEBHOOK_SECRET", "s3cret_-token")
+    assert load_settings().webhook_secret is not None
+
+
 def test_campaign_ids_required_without_presets(env: pytest.MonkeyPatch) -> None:
     env.delenv("CAMPAIGN_PHONE_ID")
     with pytest.raises(SettingsError) as info:
