@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
+        # `.env.example` copied as is leaves optional values empty: empty means unset.
+        env_ignore_empty=True,
         extra="ignore",
         case_sensitive=False,
     )

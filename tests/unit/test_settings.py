@@ -83,6 +83,17 @@ def test_env_file_is_read(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert load_settings().bot_token.get_secret_value() == "999:fromfile"
 
 
+def test_env_example_copied_as_is_loads(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Empty optional values in .env mean "unset", not an empty URL, token or path."""
+    for name in BASE:
+        env.delenv(name)
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text("utf-8"), "utf-8")
+    settings = load_settings()
+    assert settings.webhook_url is None and settings.webhook_secret is None
+    assert settings.campaign_api_token is None and settings.telegram_api_url is None
+    assert settings.presets_file is None and settings.redis_url is None
+
+
 def test_python_m_bot_without_token_exits_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     result = subprocess.run(
