@@ -130,7 +130,7 @@ async def _measure(fake: FakeTelegram, api: FakeCampaignApi, n_users: int) -> li
 
     storages = ["memory"]
     if await redis_available():
-        storages += ["redis", "redis-blocking"]
+        storages.append("redis")
     for storage in storages:
         case = f"dialog: full wizard, {storage}"
         try:
@@ -189,8 +189,6 @@ async def _dialogs(
     p50 = percentile(samples, 50) * 1000
     p99 = percentile(samples, 99) * 1000
     note = f"{n_users} users at once, {created}/{n_users} campaigns created"
-    if storage == "redis-blocking":
-        note += "; Redis with a BlockingConnectionPool(50) (proposed fix)"
     rate_r = rate_ratio(rate, base_rate)
     p50_r = time_ratio(p50, base_p50)
     return [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from benchmarks.rows import Row, Stopwatch, percentile, rate_ratio, time_ratio
 from bot.app import StateBackend, create_deps, create_dispatcher, create_state_backend
@@ -70,19 +70,13 @@ class BenchBot:
         bot: Bot | None = None,
         **overrides: Any,
     ) -> BenchBot:
-        settings = make_settings(fake, api, users, **overrides)
-        redis = prefix = None
+        prefix = None
         if storage == "redis":
-            # As bot.app.create_state_backend makes it from REDIS_URL.
-            redis = Redis.from_url(REDIS_URL)
-        elif storage == "redis-blocking":
-            # The proposed fix: a pool that waits for a free connection instead of raising
-            # MaxConnectionsError when more updates run at once than it has connections.
-            pool = BlockingConnectionPool.from_url(REDIS_URL, max_connections=50, timeout=20)
-            redis = Redis(connection_pool=pool)
-        if redis is not None:
+            # Through REDIS_URL, exactly as the bot connects (bot.app.create_state_backend).
+            overrides["redis_url"] = REDIS_URL
             prefix = f"bench-{secrets.token_hex(4)}"
-        backend = create_state_backend(settings, redis, key_prefix=prefix or "campaign-bot")
+        settings = make_settings(fake, api, users, **overrides)
+        backend = create_state_backend(settings, key_prefix=prefix)
         client = CampaignClient.from_settings(settings)
         deps = create_deps(settings, backend, client)
         dp = create_dispatcher(settings, deps, backend)

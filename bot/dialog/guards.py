@@ -72,7 +72,7 @@ class DraftGuard(BaseMiddleware):
         if dialog is not None:
             state: FSMContext = data["state"]
             draft = await state.get_data()
-            if draft.get("dialog") != dialog or await state.get_state() is None:
+            if draft.get("dialog") != dialog or data.get("raw_state") is None:
                 await answer_dialog_over(event)
                 return None
             data["draft"] = draft

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 
 log = logging.getLogger("bot.updates")
@@ -41,11 +40,8 @@ class UpdateLoggingMiddleware(BaseMiddleware):
             raise
         finally:
             current_update_id.reset(token)
-            state: FSMContext | None = data.get("state")
-            try:
-                current = await state.get_state() if state is not None else None
-            except Exception:  # the storage is down: the line still gets written
-                current = "?"
+            # The state the update was handled in, as the FSM middleware read it.
+            current = data.get("raw_state")
             chat = data.get("event_chat")
             user = data.get("event_from_user")
             log.info(

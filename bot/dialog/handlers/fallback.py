@@ -13,8 +13,8 @@ from bot.dialog.guards import AddressedToBot, answer_dialog_over
 from bot.dialog.states import STATE_FIELDS, CampaignForm
 
 
-async def process_wrong_input(message: Message, dialog: Dialog) -> None:
-    current = await dialog.state.get_state()
+async def process_wrong_input(message: Message, dialog: Dialog, raw_state: str | None) -> None:
+    current = raw_state
     data = await dialog.state.get_data()
     if current == CampaignForm.summary.state:
         await dialog.show_summary(data, note=_("Press a button or type «создать»."))

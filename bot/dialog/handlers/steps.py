@@ -162,10 +162,13 @@ TYPED_ANSWERS = {
 
 
 async def process_button(
-    callback: CallbackQuery, callback_data: Answer, dialog: Dialog, draft: dict[str, Any]
+    callback: CallbackQuery,
+    callback_data: Answer,
+    dialog: Dialog,
+    draft: dict[str, Any],
+    raw_state: str | None,
 ) -> None:
-    current = await dialog.state.get_state()
-    if STATE_FIELDS.get(current or "") != callback_data.field:
+    if STATE_FIELDS.get(raw_state or "") != callback_data.field:
         await callback.answer(_("This question was already answered."))
         return
     await callback.answer()
