@@ -199,3 +199,30 @@ async def test_no_valid_phone_stays_on_the_step(app: BotUnderTest, chat: Chat) -
     assert "не таблица" in "\n".join(app.texts(chat)[-3:]).lower()
     assert await app.say(chat, ANNA, "+79161234567")
     assert SUMMARY in app.last_text(chat)
+
+
+async def test_attempts_that_do_not_fit_the_window_are_warned_not_refused(
+    app: BotUnderTest, chat: Chat
+) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.press(chat, ANNA, SKIP)
+    assert await app.press(chat, ANNA, TOMORROW)
+    assert await app.say(chat, ANNA, "9-10")
+    assert await app.say(chat, ANNA, "5")
+    assert await app.say(chat, ANNA, "2 ч")
+    assert await app.say(chat, ANNA, "+79161234567")
+    summary = app.last_text(chat)
+    assert SUMMARY in summary and "⚠️" in summary and "120" in summary
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    schedule = app.api.campaign_requests[0].json["campaign"]["schedule"]
+    assert schedule["attempts"] == {"id": 5, "title": "5"} and schedule["interval"] == "120"
+
+
+async def test_a_document_where_text_is_wanted_gets_a_hint(app: BotUnderTest, chat: Chat) -> None:
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.upload(chat, ANNA, b"+79161234567", "numbers.txt")
+    text = app.last_text(chat)
+    assert "❗" in text and "Название обзвона" in text
+    assert app.api.requests == []
