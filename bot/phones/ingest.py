@@ -20,6 +20,8 @@ from .table import Layout, blank, detect_layout, phone_text, typed_column
 _SAMPLE_NONEMPTY = 200
 _SAMPLE_MAX_ROWS = 50_000
 _ONLY_NUMBERS = re.compile(r"[\d\s+\-().,;'\u00a0]*")
+# Extension markers ("доб. 12", "ext 12", "x12") keep a file "only numbers": pasted text.
+_EXTENSION_MARK = re.compile(r"(?i)(?:доб(?:авочный)?|ext(?:ension)?|вн(?:утр(?:енний)?)?|x|#)")
 
 
 class _Collector:
@@ -208,7 +210,9 @@ def _ingest_text_file(
     ext = extension(filename)
     if ext not in ("csv", "tsv"):
         text = data.decode(encoding, errors=errors)
-        if any(c.isdigit() for c in text[:4096]) and _ONLY_NUMBERS.fullmatch(text):
+        if any(c.isdigit() for c in text[:4096]) and _ONLY_NUMBERS.fullmatch(
+            _EXTENSION_MARK.sub("", text)
+        ):
             return _ingest_text(text, limits)
         del text
     delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)

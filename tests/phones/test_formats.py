@@ -354,3 +354,14 @@ def test_cp1251_detected_after_a_long_ascii_start() -> None:
     res = ingest_bytes(data, "late.csv")
     assert res.accepted == 25_001
     assert res.phones.records()[-1] == {"phone": "+79169999999", "add_data": {"name": "Щукин"}}
+
+
+def test_text_file_of_numbers_with_an_extension_is_read_as_pasted_text() -> None:
+    from bot.phones import ingest_bytes
+
+    data = "+79161234567\n89161234568, 9161234569;  +7 916 123 45 70 доб. 12\n".encode()
+    result = ingest_bytes(data, "numbers.txt")
+    assert result.source_kind == "text"
+    assert result.phones.phones == ["+79161234567", "+79161234568", "+79161234569",
+                                    "+79161234570"]
+    assert result.fixed == 1 and result.rejected_total == 0
