@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
@@ -28,8 +28,16 @@ CREATE = "✅ Создать"
 SUMMARY = "Проверьте обзвон"
 
 
+class BotApiEndpoint(Protocol):
+    """Where the bot's session goes: FakeTelegram in this process, or
+    benchmarks.remote_telegram.RemoteTelegram in its own."""
+
+    token: str
+    base_url: str
+
+
 def make_settings(
-    fake: FakeTelegram, api: FakeCampaignApi, users: list[int], **overrides: Any
+    fake: BotApiEndpoint, api: FakeCampaignApi, users: list[int], **overrides: Any
 ) -> Settings:
     values: dict[str, Any] = {
         "bot_token": fake.token,
@@ -51,7 +59,7 @@ class BenchBot:
     """The real dispatcher, deps and state backend, as tests/dialog/conftest.py builds
     them, on a Bot whose session talks to the fake Telegram over 127.0.0.1."""
 
-    fake: FakeTelegram
+    fake: BotApiEndpoint
     settings: Settings
     backend: StateBackend
     deps: AppDeps
@@ -62,7 +70,7 @@ class BenchBot:
     @classmethod
     def create(
         cls,
-        fake: FakeTelegram,
+        fake: BotApiEndpoint,
         api: FakeCampaignApi,
         users: list[int],
         *,
@@ -89,6 +97,8 @@ class BenchBot:
         return time.perf_counter() - started
 
     def press_update(self, chat: Chat, user: User, label: str) -> dict:
+        if not isinstance(self.fake, FakeTelegram):
+            raise TypeError("press_update needs the in-process FakeTelegram")
         message = newest_with_button(self.fake, chat, label)
         text = next(b["text"] for b in message.buttons if label in b.get("text", ""))
         return self.fake.press_button(chat, user, message.message_id, message.callback_data(text))
