@@ -145,6 +145,7 @@ class Dialog:
         i18n: I18n,
         reply_to: int | None = None,
         pressed: int | None = None,
+        thread_id: int | None = None,
     ) -> None:
         self.bot = bot
         self.chat = chat
@@ -155,6 +156,8 @@ class Dialog:
         self.reply_to = reply_to
         # The bot message whose button brought this update, if any.
         self.pressed = pressed
+        # A forum group's topic: the dialog stays in the topic it was started in.
+        self.thread_id = thread_id
 
     @property
     def group(self) -> bool:
@@ -177,7 +180,11 @@ class Dialog:
         if self.group and self.reply_to:
             reply = ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
         message = await self.bot.send_message(
-            self.chat.id, fit_message(text), reply_markup=markup, reply_parameters=reply
+            self.chat.id,
+            fit_message(text),
+            message_thread_id=self.thread_id,
+            reply_markup=markup,
+            reply_parameters=reply,
         )
         return message.message_id
 
@@ -352,6 +359,10 @@ class DialogMiddleware(BaseMiddleware):
             pressed = None
             if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
                 pressed = event.message.message_id
+            source = event.message if isinstance(event, CallbackQuery) else event
+            thread_id = None
+            if isinstance(source, Message) and source.is_topic_message:
+                thread_id = source.message_thread_id
             data["dialog"] = Dialog(
                 bot=data["bot"],
                 chat=chat,
@@ -361,5 +372,6 @@ class DialogMiddleware(BaseMiddleware):
                 i18n=data["i18n"],
                 reply_to=reply_to,
                 pressed=pressed,
+                thread_id=thread_id,
             )
         return await handler(event, data)

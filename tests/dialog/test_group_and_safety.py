@@ -45,24 +45,29 @@ async def test_two_supervisors_in_one_group_do_not_mix(app: BotUnderTest, group:
     anna_q = [m for m in fake.messages(group.id) if "Анна" in (m.text or "")][-1]
     boris_q = [m for m in fake.messages(group.id) if "Борис" in (m.text or "")][-1]
     assert await app.deliver(fake.send_text(group, ANNA, "Обзвон Анны", reply_to=anna_q.message_id))
-    assert await app.deliver(fake.send_text(group, BORIS, "Обзвон Бориса",
-                                            reply_to=boris_q.message_id))
+    assert await app.deliver(
+        fake.send_text(group, BORIS, "Обзвон Бориса", reply_to=boris_q.message_id)
+    )
     # Interleaved answers; each presses only their own buttons.
     assert await app.press(group, ANNA, SKIP, message=_own(app, group, ANNA.first_name, SKIP))
     assert await app.press(group, BORIS, SKIP, message=_own(app, group, BORIS.first_name, SKIP))
     for user in (ANNA, BORIS):
-        assert await app.press(group, user, TOMORROW,
-                               message=_own(app, group, user.first_name, TOMORROW))
+        assert await app.press(
+            group, user, TOMORROW, message=_own(app, group, user.first_name, TOMORROW)
+        )
     for user, window in ((ANNA, "9-18"), (BORIS, "10-19")):
         assert await app.say(group, user, window, reply=False) is False  # must be a reply
-        assert await app.deliver(fake.send_text(group, user, window,
-                                                reply_to=fake.last_message(group.id).message_id))
+        assert await app.deliver(
+            fake.send_text(group, user, window, reply_to=fake.last_message(group.id).message_id)
+        )
     for user in (ANNA, BORIS):
-        assert await app.deliver(fake.send_text(group, user, "1",
-                                                reply_to=fake.last_message(group.id).message_id))
+        assert await app.deliver(
+            fake.send_text(group, user, "1", reply_to=fake.last_message(group.id).message_id)
+        )
     for user, numbers in ((ANNA, "+79161234567"), (BORIS, "+79161234568, +79161234569")):
-        assert await app.deliver(fake.send_text(group, user, numbers,
-                                                reply_to=fake.last_message(group.id).message_id))
+        assert await app.deliver(
+            fake.send_text(group, user, numbers, reply_to=fake.last_message(group.id).message_id)
+        )
     # Numbers are masked in a group.
     group_texts = "\n".join(app.texts(group))
     assert "+79161234567" not in group_texts
@@ -100,8 +105,11 @@ async def test_stranger_pressing_a_button_changes_nothing(app: BotUnderTest, gro
     await _summary_in_group(app, group)
     summary = _own(app, group, ANNA.first_name, CREATE)
     for intruder in (BORIS, STRANGER):
-        assert await app.deliver(app.fake.press_button(
-            group, intruder, summary.message_id, summary.button(CREATE)["callback_data"]))
+        assert await app.deliver(
+            app.fake.press_button(
+                group, intruder, summary.message_id, summary.button(CREATE)["callback_data"]
+            )
+        )
         answer = app.fake.callback_answers[-1]
         assert answer.get("show_alert") is True
     assert app.api.campaign_requests == []
@@ -164,8 +172,7 @@ async def test_unreachable_says_so_and_offers_retry(app: BotUnderTest, private: 
     assert RETRY in {b["text"] for b in app.fake.last_message(private.id).buttons}
 
 
-async def test_unknown_outcome_is_never_resent_by_itself(app: BotUnderTest,
-                                                         private: Chat) -> None:
+async def test_unknown_outcome_is_never_resent_by_itself(app: BotUnderTest, private: Chat) -> None:
     app.api.fail_next(delay=5.0)  # longer than the client's read timeout
     await fill_to_summary(app, private, ANNA)
     assert await app.press(private, ANNA, CREATE)
@@ -203,3 +210,25 @@ async def test_submission_cut_short_by_a_restart_is_not_resent_by_itself(
     await app.settle()
     assert len(app.api.campaign_requests) == 1
     assert CREATED in app.last_text(private)
+
+
+async def test_a_dialog_in_a_forum_topic_stays_in_that_topic(
+    app: BotUnderTest, group: Chat
+) -> None:
+    fake = app.fake
+    command = {
+        "text": "/new",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+        "is_topic_message": True,
+        "message_thread_id": 42,
+    }
+    assert await app.deliver(fake.send_message(group, ANNA, command))
+    question = fake.last_message(group.id)
+    topic = {"is_topic_message": True, "message_thread_id": 42}
+    assert await app.deliver(
+        fake.send_message(group, ANNA, {"text": "Тест", **topic}, reply_to=question.message_id)
+    )
+    assert await app.press(group, ANNA, SKIP)
+    sent = [r.params for r in fake.calls("sendMessage")]
+    assert len(sent) >= 4
+    assert all(str(p.get("message_thread_id")) == "42" for p in sent), sent

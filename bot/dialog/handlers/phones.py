@@ -120,6 +120,7 @@ async def accept_list(
         await dialog.bot.send_document(
             dialog.chat.id,
             BufferedInputFile(content, filename="rejected.xlsx"),
+            message_thread_id=dialog.thread_id,
             caption=_("Rejected rows: {count}").format(count=result.rejected_total),
             reply_parameters=ReplyParameters(
                 message_id=report_id, allow_sending_without_reply=True

@@ -922,6 +922,10 @@ class FakeTelegram:
         reply_target = self._reply_target(chat, params)
         message = self._new_message(chat, self.bot_user, reply_target)
         message.update(fields)
+        if params.get("message_thread_id") and chat.is_group:
+            # Sent into a forum topic: Telegram marks the message as the topic's.
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
         if markup and "inline_keyboard" in markup:
             # Message.reply_markup only ever carries inline keyboards.
             message["reply_markup"] = copy.deepcopy(markup)
