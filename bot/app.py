@@ -25,6 +25,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
 from bot.dialog import DialogMiddleware, DraftGuard, get_routers
+from bot.dialog.errors import on_error
 from bot.drafts import MemoryPhoneListStore, PhoneListStore, RedisPhoneListStore
 from bot.i18n import create_i18n
 from bot.middlewares.access import AccessMiddleware, AccessPolicy
@@ -170,6 +171,7 @@ def create_dispatcher(
     dp.callback_query.outer_middleware(dialogs)
 
     dp.include_routers(*get_routers())
+    dp.errors.register(on_error)
     dp.workflow_data.update(deps=deps, language_preference=preference, access_policy=policy)
     dp.shutdown.register(_on_shutdown)
     return dp

@@ -226,3 +226,21 @@ async def test_a_document_where_text_is_wanted_gets_a_hint(app: BotUnderTest, ch
     text = app.last_text(chat)
     assert "❗" in text and "Название обзвона" in text
     assert app.api.requests == []
+
+
+async def test_a_failing_handler_still_answers_and_keeps_the_draft(
+    app: BotUnderTest, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.dialog.handlers import steps
+
+    assert await app.say(chat, ANNA, "/new")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(steps, "apply_answer", broken)
+    assert await app.say(chat, ANNA, "Тест")
+    assert "Что-то пошло не так" in app.last_text(chat)
+    monkeypatch.undo()
+    assert await app.say(chat, ANNA, "Тест")
+    assert "Описание" in app.last_text(chat)
