@@ -244,3 +244,15 @@ async def test_a_failing_handler_still_answers_and_keeps_the_draft(
     monkeypatch.undo()
     assert await app.say(chat, ANNA, "Тест")
     assert "Описание" in app.last_text(chat)
+
+
+async def test_a_shared_contact_card_is_a_phone_list(app: BotUnderTest, chat: Chat) -> None:
+    await fill_until_phones(app, chat, ANNA, attempts="1")
+    contact = {"contact": {"phone_number": "79161234567", "first_name": "Иван"}}
+    assert await app.deliver(app.fake.send_message(chat, ANNA, contact))
+    assert "Номеров: 1" in app.last_text(chat)
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    assert app.api.campaign_requests[0].json["phones"] == [
+        {"phone": "+79161234567", "add_data": {}}
+    ]

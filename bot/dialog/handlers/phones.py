@@ -70,11 +70,13 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
 
 
 async def process_phones_text(message: Message, dialog: Dialog) -> None:
-    assert message.text is not None
+    """Numbers pasted as a message, or a contact card shared from the phone book."""
+    text = message.contact.phone_number if message.contact else message.text
+    assert text is not None
     data = await dialog.state.get_data()
     data["reply_to"] = message.message_id
     try:
-        result = ingest_text(message.text, dialog.deps.ingest_limits)
+        result = ingest_text(text, dialog.deps.ingest_limits)
     except IngestError as error:
         await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
         return
@@ -151,4 +153,5 @@ def create_router() -> Router:
     router.message.register(
         process_phones_text, CampaignForm.phones, F.text, ~F.text.startswith("/"), AddressedToBot()
     )
+    router.message.register(process_phones_text, CampaignForm.phones, F.contact, AddressedToBot())
     return router
