@@ -17,7 +17,6 @@ DOMAIN = "messages"
 LOCALES_DIR = Path(
     os.environ.get("LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales"
 )
-SUPPORTED_LOCALES = ("ru", "en")
 
 
 def _load_catalog(locale_dir: Path, domain: str) -> gettext.GNUTranslations | None:

@@ -21,7 +21,6 @@ from bot.gcpause import gc_paused
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
-AddDataValue = str | int | float
 
 MIN_ATTEMPTS = 1
 MAX_ATTEMPTS = 5
@@ -99,18 +98,6 @@ class Campaign(_Strict):
     schedule: Schedule
     state: str = DEFAULT_STATE
     phone_id: Annotated[StrictInt, Field(gt=0)]
-
-
-class PhoneEntry(_Strict):
-    phone: str
-    add_data: dict[str, AddDataValue] = Field(default_factory=dict)
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        if not E164.fullmatch(value):
-            raise ValueError(f"phone is not E.164: {mask_phone(value)}")
-        return value
 
 
 class PhoneRecords:

@@ -8,11 +8,11 @@ from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, get_timezone_name
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from bot.campaigns.model import mask_phone
-from bot.dialog.parsing import AnswerError
+from bot.dialog.parsing import AnswerError, Window, attempts_fit
 from bot.phones import IngestError, IngestResult
 from bot.presets import Presets
 
@@ -61,13 +61,6 @@ def tz_label(tz_name: str, now: dt.datetime) -> str:
     return f"{tz_name}, {utc}"
 
 
-def city_of(tz_name: str, locale: str) -> str:
-    try:
-        return get_timezone_name(tz_name, width="short", locale=locale)
-    except LookupError:
-        return tz_name
-
-
 def summary_lines(
     data: dict[str, Any],
     *,
@@ -109,17 +102,15 @@ def summary_lines(
 
 def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval: int) -> list[str]:
     warnings = []
-    start = dt.time.fromisoformat(data["start"])
-    end = dt.time.fromisoformat(data["end"])
-    window = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    window = Window(dt.time.fromisoformat(data["start"]), dt.time.fromisoformat(data["end"]))
     attempts = int(data["attempts"])
     interval = int(data.get("interval") or default_interval)
-    if attempts > 1 and (attempts - 1) * interval >= window:
+    if not attempts_fit(window, attempts, interval):
         warnings.append(
             _(
                 "⚠️ {attempts} attempts {interval} min apart do not fit in the "
                 "{window}-minute window: the last ones may not happen."
-            ).format(attempts=attempts, interval=interval, window=window)
+            ).format(attempts=attempts, interval=interval, window=window.minutes())
         )
     missing = missing_params(data, presets)
     if missing:

@@ -13,6 +13,7 @@ from concurrent.futures import Executor
 
 from .errors import IngestLimits
 from .ingest import ingest_bytes
+from .normalize import warm_up
 from .result import IngestResult
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def _init_worker() -> None:
     # must still get the CPU first.
     with contextlib.suppress(OSError):
         os.nice(10)
+    # The number-prefix table (~2 s to fill): paid at start, not by the first upload.
+    warm_up()
 
 
 def _ready() -> bool:
@@ -54,13 +57,13 @@ def _ready() -> bool:
 
 
 def start_executor() -> None:
-    """Start the worker processes now (blocking, call it from a thread): the first upload
-    then does not wait for them, nor does the event loop pay for starting them."""
+    """Start the worker processes now (call it from a thread: starting them blocks): the
+    event loop never pays for starting them, and they warm up while the bot starts."""
     pool = get_executor()
     if pool is not None:
-        with contextlib.suppress(cf.BrokenExecutor, OSError):
-            for future in [pool.submit(_ready) for _ in range(DEFAULT_WORKERS)]:
-                future.result(timeout=60)
+        with contextlib.suppress(cf.BrokenExecutor, OSError, RuntimeError):
+            for _ in range(DEFAULT_WORKERS):
+                pool.submit(_ready)
 
 
 def shutdown_executor(wait: bool = True) -> None:

@@ -105,20 +105,6 @@ _MATCHERS: list[tuple[str, re.Pattern[str] | None, re.Pattern[str]]] | None = No
 _BLOCK_MATCHERS: list[tuple[str, re.Pattern[str] | None, re.Pattern[str]]] | None = None
 
 
-def _region_of_national(nat: str) -> str:
-    """Region of +7<nat> when valid, "" when invalid (same logic as phonenumbers)."""
-    global _MATCHERS
-    if _MATCHERS is None:
-        _MATCHERS = [(r, *_region_matcher(r)) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[7]]
-    for region, lead, typed in _MATCHERS:
-        if lead is not None:
-            if lead.match(nat):
-                return region if typed.match(nat) else ""
-        elif typed.match(nat):
-            return region
-    return ""
-
-
 # Validity of +7 numbers by the first six digits of the national number, as a flat
 # table indexed by int(prefix): a byte per prefix is 1 MB in all and one memory access
 # per row (a dict keyed by strings costs several). Values: _UNSET (not computed yet),
@@ -141,8 +127,9 @@ _TAILS: dict[str, list[str]] = {}
 
 
 def _block_regions(head: int, suffix: str) -> list[str]:
-    """_region_of_national for the 1000 numbers f"{head:03d}{i:03d}{suffix}" at once:
-    one multi-line regex scan per pattern instead of a regex call per number."""
+    """Region of +7<nat> ("" when invalid; phonenumbers' own logic) for the 1000 numbers
+    f"{head:03d}{i:03d}{suffix}" at once: one multi-line regex scan per pattern instead
+    of a regex call per number."""
     global _MATCHERS
     if _MATCHERS is None:
         _MATCHERS = [(r, *_region_matcher(r)) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[7]]

@@ -9,7 +9,6 @@ import zipfile
 
 from .errors import IngestError, IngestLimits
 
-SPREADSHEET_KINDS = ("xlsx", "xls", "ods")
 _TEXT_EXTS = ("csv", "tsv", "txt")
 _SHEET_EXTS = ("xlsx", "xlsm", "xls", "ods")
 
