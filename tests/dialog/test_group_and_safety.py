@@ -232,3 +232,20 @@ async def test_a_dialog_in_a_forum_topic_stays_in_that_topic(
     sent = [r.params for r in fake.calls("sendMessage")]
     assert len(sent) >= 4
     assert all(str(p.get("message_thread_id")) == "42" for p in sent), sent
+
+
+async def test_telegram_failing_at_submit_leaves_the_draft_usable(
+    app: BotUnderTest, private: Chat
+) -> None:
+    await fill_to_summary(app, private, ANNA)
+    # Both ways the progress could be shown fail: nothing may be sent, nothing locked.
+    app.fake.fail_next("editMessageText", error_code=400, description="Bad Request: boom")
+    app.fake.fail_next("editMessageReplyMarkup", error_code=400, description="Bad Request: boom")
+    app.fake.fail_next("sendMessage", error_code=500, description="Internal Server Error")
+    assert await app.press(private, ANNA, CREATE)
+    await app.settle()
+    assert app.api.campaign_requests == []
+    assert await app.say(private, ANNA, "создать")
+    await app.settle()
+    assert len(app.api.campaign_requests) == 1
+    assert CREATED in app.last_text(private)

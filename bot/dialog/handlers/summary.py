@@ -26,7 +26,6 @@ from bot.dialog.flow import (
     Dialog,
     first_missing,
     mention,
-    remove_keyboards,
     submission_in_flight,
     submission_interrupted,
 )
@@ -109,8 +108,8 @@ async def start_edit(code: str, dialog: Dialog, data: dict[str, Any]) -> None:
 
 async def process_edit_back(callback: CallbackQuery, dialog: Dialog, draft: dict[str, Any]) -> None:
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await remove_keyboards(dialog.bot, dialog.chat.id, [callback.message.message_id])
+    # The menu's message is one of the draft's: shown again as the summary (edited in
+    # place in a private chat), or its buttons taken off in a group.
     await dialog.show_summary(draft)
 
 
@@ -233,7 +232,12 @@ async def submit(dialog: Dialog, data: dict[str, Any]) -> None:
     data["rev"] = int(data.get("rev", 0)) + 1
     # Marked in flight before anything else can fail or wait: a second tap sees it.
     await dialog.state.set_data(data)
-    progress = await dialog.present(data, _("⏳ Creating the campaign…"))
+    try:
+        progress = await dialog.present(data, _("⏳ Creating the campaign…"))
+    except TelegramAPIError:
+        data["submit"] = None  # nothing was sent: the draft must not stay locked
+        await dialog.state.set_data(data)
+        raise
     await dialog.state.set_data(data)
     dialog.deps.tasks.spawn(_post(dialog, dict(data), progress), name=f"submit-{data['dialog']}")
 
@@ -282,43 +286,41 @@ async def _post(dialog: Dialog, data: dict[str, Any], progress: int) -> None:
         blob = await deps.phone_lists.get(data["phones_ref"])
         if blob is None:
             data.pop("phones_ref", None)
-            await _edit_progress(dialog, progress, "❗ " + _("The list has expired."))
             data["editing"] = True
+            await dialog.state.set_data(data)
+            await _edit_progress(dialog, progress, "❗ " + _("The list has expired."))
             await dialog.ask("ph", data)
             return
         request = await asyncio.to_thread(_build, blob, data, deps)
         campaign_id = await deps.campaign_client.create_campaign(request)
     except CampaignRejected as error:
-        await _edit_progress(
-            dialog,
-            progress,
-            "❌ "
-            + _("The campaign service refused: {message}").format(
-                message=html.quote(error.message or str(error.status))
-            ),
+        text = "❌ " + _("The campaign service refused: {message}").format(
+            message=html.quote(error.message or str(error.status))
         )
-        await dialog.show_summary(data, actions=("edit", "retry", "cancel"))
-        return
+        await _failed(dialog, data, progress, text, ("edit", "retry", "cancel"))
     except CampaignUnreachable:
-        await _edit_progress(
-            dialog,
-            progress,
-            "❌ " + _("The campaign service is unreachable. Nothing was created. Try again later."),
+        text = "❌ " + _(
+            "The campaign service is unreachable. Nothing was created. Try again later."
         )
-        await dialog.show_summary(data, actions=("retry", "edit", "cancel"))
-        return
+        await _failed(dialog, data, progress, text, ("retry", "edit", "cancel"))
     except CampaignOutcomeUnknown:
-        await _edit_progress(dialog, progress, unknown_outcome_text())
-        await dialog.show_summary(data, actions=UNKNOWN_OUTCOME_ACTIONS)
-        return
+        await _failed(dialog, data, progress, unknown_outcome_text(), UNKNOWN_OUTCOME_ACTIONS)
     except Exception:
         log.exception("submission failed dialog=%s", data.get("dialog"))
-        await _edit_progress(
-            dialog, progress, "❌ " + _("Something went wrong on my side. Nothing was sent.")
-        )
-        await dialog.show_summary(data, actions=("retry", "edit", "cancel"))
-        return
-    await _created(dialog, data, progress, campaign_id)
+        text = "❌ " + _("Something went wrong on my side. Nothing was sent.")
+        await _failed(dialog, data, progress, text, ("retry", "edit", "cancel"))
+    else:
+        await _created(dialog, data, progress, campaign_id)
+
+
+async def _failed(
+    dialog: Dialog, data: dict[str, Any], progress: int, text: str, actions: tuple[str, ...]
+) -> None:
+    """The draft leaves "in flight" first, whatever Telegram does next; then the user sees
+    what happened and the summary again with what can be done now."""
+    await dialog.state.set_data(data)
+    await _edit_progress(dialog, progress, text)
+    await dialog.show_summary(data, actions=actions)
 
 
 async def _created(dialog: Dialog, data: dict[str, Any], progress: int, campaign_id: int) -> None:
