@@ -188,6 +188,19 @@ class Dialog:
         )
         return message.message_id
 
+    async def replace(self, message_id: int | None, text: str) -> int:
+        """Put `text` in place of the bot's message `message_id` (a progress message); sent
+        anew when there is none or it cannot be edited. Returns the id that holds it."""
+        if message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    fit_message(text), chat_id=self.chat.id, message_id=message_id
+                )
+                return message_id
+            except TelegramAPIError:
+                pass
+        return await self.send(text)
+
     async def present(
         self,
         data: dict[str, Any],

@@ -15,7 +15,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.dialog.flow import Dialog
 from bot.dialog.guards import AddressedToBot
 from bot.dialog.render import (
-    fit_message,
     ingest_error_text,
     ingest_report,
     join_keys,
@@ -47,7 +46,7 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
             assert buffer is not None
             result = await deps.ingest(buffer.getvalue(), filename, limits)
     except IngestError as error:
-        await _edit(status, "❗ " + ingest_error_text(error))
+        await dialog.replace(status.message_id, "❗ " + ingest_error_text(error))
         await dialog.ask("ph", data)
         return
     except TelegramBadRequest as error:
@@ -58,12 +57,14 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
             if too_big
             else _("Telegram did not give me the file. Send it again.")
         )
-        await _edit(status, "❗ " + text)
+        await dialog.replace(status.message_id, "❗ " + text)
         await dialog.ask("ph", data)
         return
     except (TimeoutError, TelegramAPIError, OSError) as error:
         log.warning("list download failed: %s", type(error).__name__)
-        await _edit(status, "❗ " + _("Telegram did not give me the file. Send it again."))
+        await dialog.replace(
+            status.message_id, "❗ " + _("Telegram did not give me the file. Send it again.")
+        )
         await dialog.ask("ph", data)
         return
     await accept_list(result, dialog, data, status)
@@ -84,21 +85,6 @@ async def process_phones_text(message: Message, dialog: Dialog) -> None:
     await accept_list(result, dialog, data, None)
 
 
-async def _edit(status: Message, text: str) -> None:
-    try:
-        await status.edit_text(fit_message(text))
-    except TelegramAPIError:
-        await status.answer(fit_message(text))
-
-
-async def _show(dialog: Dialog, status: Message | None, text: str) -> int:
-    """The report goes in place of the progress message, or anew when there was none."""
-    if status is None:
-        return await dialog.send(text)
-    await _edit(status, text)
-    return status.message_id
-
-
 async def accept_list(
     result: IngestResult, dialog: Dialog, data: dict[str, Any], status: Message | None
 ) -> None:
@@ -108,7 +94,7 @@ async def accept_list(
         result, locale=dialog.i18n.current_locale, mask=dialog.group, describe=reject_reason_text
     )
     if result.accepted == 0:
-        await _show(dialog, status, report)
+        await dialog.replace(status.message_id if status else None, report)
         await dialog.ask("ph", data, note="❗ " + _("No valid number in the list."))
         return
     missing = missing_params({**data, "add_data_keys": result.phones.keys}, deps.presets)
@@ -116,7 +102,8 @@ async def accept_list(
         report += "\n\n" + _("⚠️ The file lacks the scenario's parameters: {keys}").format(
             keys=join_keys(missing)
         )
-    report_id = await _show(dialog, status, report)
+    # The report takes the progress message's place, or comes anew after pasted numbers.
+    report_id = await dialog.replace(status.message_id if status else None, report)
     if result.rejected_total:
         content = await asyncio.to_thread(build_report, result, reject_reason_text)
         await dialog.bot.send_document(

@@ -31,7 +31,7 @@ from bot.dialog.flow import (
 )
 from bot.dialog.guards import AddressedToBot
 from bot.dialog.parsing import AnswerError, check_date, check_window_for_date, make_window
-from bot.dialog.render import answer_error_text, fit_message
+from bot.dialog.render import answer_error_text
 from bot.dialog.states import STEP_ORDER, CampaignForm
 from bot.phones import PhoneList
 
@@ -288,7 +288,7 @@ async def _post(dialog: Dialog, data: dict[str, Any], progress: int) -> None:
             data.pop("phones_ref", None)
             data["editing"] = True
             await dialog.state.set_data(data)
-            await _edit_progress(dialog, progress, "❗ " + _("The list has expired."))
+            await dialog.replace(progress, "❗ " + _("The list has expired."))
             await dialog.ask("ph", data)
             return
         request = await asyncio.to_thread(_build, blob, data, deps)
@@ -319,7 +319,7 @@ async def _failed(
     """The draft leaves "in flight" first, whatever Telegram does next; then the user sees
     what happened and the summary again with what can be done now."""
     await dialog.state.set_data(data)
-    await _edit_progress(dialog, progress, text)
+    await dialog.replace(progress, text)
     await dialog.show_summary(data, actions=actions)
 
 
@@ -340,16 +340,7 @@ async def _created(dialog: Dialog, data: dict[str, Any], progress: int, campaign
     lines.append("")
     body = dialog.summary_text(data).split("\n", 2)[-1]  # without the "check" heading
     text = "\n".join(lines) + "\n" + body
-    await _edit_progress(dialog, progress, text)
-
-
-async def _edit_progress(dialog: Dialog, message_id: int, text: str) -> None:
-    try:
-        await dialog.bot.edit_message_text(
-            fit_message(text), chat_id=dialog.chat.id, message_id=message_id
-        )
-    except TelegramAPIError:
-        await dialog.send(text)
+    await dialog.replace(progress, text)
 
 
 def _mask_digits(text: str) -> str:
