@@ -180,3 +180,19 @@ async def test_long_column_names_keep_messages_within_limits(app: BotUnderTest) 
         len(b["callback_data"].encode()) <= 64
         for m in app.fake.messages(chat.id) for b in m.buttons if "callback_data" in b
     )
+
+
+async def test_a_file_over_the_size_limit_is_refused_before_download(make_bot_under_test) -> None:
+    app: BotUnderTest = make_bot_under_test(max_file_mb=0.001)  # about 1 KB
+    chat = app.fake.add_chat(Chat.private(ANNA))
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Тест")
+    assert await app.press(chat, ANNA, SKIP)
+    assert await app.press(chat, ANNA, TOMORROW)
+    assert await app.say(chat, ANNA, "9-18")
+    assert await app.say(chat, ANNA, "1")
+    big = ("Телефон\n" + "+79161234567\n" * 200).encode()
+    assert await app.upload(chat, ANNA, big, "big.csv")
+    text = app.last_text(chat)
+    assert "слишком большой" in text.lower() and "Отправьте список" in text
+    assert app.fake.calls("getFile") == []

@@ -164,3 +164,4 @@ def test_runtime_catalog(msgid: str, expected: str) -> None:
     assert set(i18n.available_locales) >= {"ru", "en"}
     assert i18n.gettext(msgid, locale="ru") == expected
     assert i18n.gettext(msgid, locale="en") == msgid
+

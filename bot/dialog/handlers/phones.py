@@ -35,7 +35,7 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
     data["reply_to"] = message.message_id
     limits = deps.ingest_limits
     if document.file_size and document.file_size > limits.max_bytes:
-        error = IngestError("too_large", {"limit": limits.max_bytes})
+        error = IngestError("too_large", limit=limits.max_bytes)
         await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
         return
     status = await message.reply(_("⏳ Reading the file…"))
@@ -53,7 +53,7 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
         log.info("list download refused: %s", error.message)
         too_big = "too big" in error.message.lower()
         text = (
-            ingest_error_text(IngestError("too_large", {"limit": limits.max_bytes}))
+            ingest_error_text(IngestError("too_large", limit=limits.max_bytes))
             if too_big
             else _("Telegram did not give me the file. Send it again.")
         )
