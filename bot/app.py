@@ -28,7 +28,7 @@ from bot.dialog import DialogMiddleware, DraftGuard, get_routers
 from bot.dialog.errors import on_error
 from bot.drafts import MemoryPhoneListStore, PhoneListStore, RedisPhoneListStore
 from bot.i18n import create_i18n
-from bot.middlewares.access import AccessMiddleware, AccessPolicy
+from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
 from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
 from bot.middlewares.logging import UpdateLoggingMiddleware
 from bot.presets import Presets, load_presets
@@ -171,6 +171,9 @@ def create_dispatcher(
     dp.callback_query.outer_middleware(dialogs)
 
     dp.include_routers(*get_routers())
+    # Also puts chat_member into allowed_updates (resolve_used_update_types), which
+    # Telegram does not send unless asked.
+    dp.include_router(membership_router(policy))
     dp.errors.register(on_error)
     dp.workflow_data.update(deps=deps, language_preference=preference, access_policy=policy)
     dp.shutdown.register(_on_shutdown)

@@ -20,6 +20,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IntList = Annotated[list[int], NoDecode]
 
+# Telegram's placeholder senders, each shared by many people: GroupAnonymousBot (every
+# anonymous group admin), Channel_Bot (anyone writing as a channel), the service account
+# (linked-channel forwards). Allowing one lets all of them in.
+SHARED_SENDER_IDS: dict[int, str] = {
+    1087968824: "GroupAnonymousBot, shared by every anonymous group admin",
+    136817688: "Channel_Bot, shared by everyone writing as a channel",
+    777000: "Telegram's service account (linked-channel forwards)",
+}
+
 
 def _parse_int_list(value: object) -> object:
     """`ALLOWED_USER_IDS=1, 2,3` -> [1, 2, 3]; an empty value is an empty list."""
@@ -89,6 +98,14 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         return _parse_int_list(value)
+
+    @field_validator("allowed_user_ids")
+    @classmethod
+    def _refuse_shared_senders(cls, value: list[int]) -> list[int]:
+        shared = [f"{uid} is {SHARED_SENDER_IDS[uid]}" for uid in value if uid in SHARED_SENDER_IDS]
+        if shared:
+            raise ValueError("; ".join(shared) + " - not a person; remove it")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -16,13 +16,35 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from bot.dialog.callbacks import Answer, Back, CalendarPage, EditField, PickLanguage, SummaryAction
+from bot.dialog.flow import is_skipped
+from bot.dialog.states import STATE_FIELDS, STEP_ORDER
+
+
+def owns_pressed(callback: CallbackQuery, draft: dict[str, Any] | None = None) -> bool:
+    """Whether the pressed message is the presser's own, judged by what Telegram says of
+    the message, never by callback data (any client can send any data on a message it
+    sees): a private chat is the presser's own; in a group, a message of the presser's
+    draft, or one the bot sent in reply to the presser."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return False
+    if message.chat.type == ChatType.PRIVATE:
+        return message.chat.id == callback.from_user.id
+    if draft is not None and message.message_id in (draft.get("kb_msgs") or ()):
+        return True
+    reply = message.reply_to_message
+    return bool(reply and reply.from_user and reply.from_user.id == callback.from_user.id)
 
 
 async def answer_dialog_over(callback: CallbackQuery) -> None:
     await callback.answer(_("This dialog is over. Start a new one: /new"), show_alert=False)
-    if callback.message is not None and isinstance(callback.message, Message):
+    if isinstance(callback.message, Message) and owns_pressed(callback):
         with contextlib.suppress(TelegramAPIError):
             await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def refuse_foreign(callback: CallbackQuery) -> None:
+    await callback.answer(_("These buttons belong to someone else's dialog."), show_alert=True)
 
 
 # Every button that belongs to a draft; their data start with the owner and the dialog.
@@ -66,17 +88,37 @@ class DraftGuard(BaseMiddleware):
         if button is None:
             return await handler(event, data)
         if getattr(button, "owner", event.from_user.id) != event.from_user.id:
-            await event.answer(_("These buttons belong to someone else's dialog."), show_alert=True)
+            await refuse_foreign(event)
             return None
         dialog = getattr(button, "dialog", None)
-        if dialog is not None:
-            state: FSMContext = data["state"]
-            draft = await state.get_data()
-            if draft.get("dialog") != dialog or data.get("raw_state") is None:
-                await answer_dialog_over(event)
+        if dialog is None:
+            if not owns_pressed(event):
+                await refuse_foreign(event)
                 return None
-            data["draft"] = draft
+            return await handler(event, data)
+        state: FSMContext = data["state"]
+        draft = await state.get_data()
+        raw_state = data.get("raw_state")
+        if draft.get("dialog") != dialog or raw_state is None:
+            await answer_dialog_over(event)
+            return None
+        if not owns_pressed(event, draft):
+            await refuse_foreign(event)
+            return None
+        if isinstance(button, EditField) and not is_editable(button.field, draft):
+            await event.answer(_("This is set by the settings and can't be changed."))
+            return None
+        if isinstance(button, Back) and STATE_FIELDS.get(raw_state) != button.field:
+            # «Back» belongs to the question being asked; any other field is forged or stale.
+            await event.answer(_("This question was already answered."))
+            return None
+        data["draft"] = draft
         return await handler(event, data)
+
+
+def is_editable(code: str, data: dict[str, Any]) -> bool:
+    """The summary's «Edit» offers these steps; presets fix the others."""
+    return code in STEP_ORDER and not is_skipped(code, data)
 
 
 class AddressedToBot(BaseFilter):
