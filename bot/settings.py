@@ -102,9 +102,11 @@ class Settings(BaseSettings):
     @field_validator("allowed_user_ids")
     @classmethod
     def _refuse_shared_senders(cls, value: list[int]) -> list[int]:
-        shared = [f"{uid} is {SHARED_SENDER_IDS[uid]}" for uid in value if uid in SHARED_SENDER_IDS]
+        shared = [f"{uid} is {SHARED_SENDER_IDS[uid]}, not one person" for uid in value
+                  if uid in SHARED_SENDER_IDS]
         if shared:
-            raise ValueError("; ".join(shared) + " - not a person; remove it")
+            raise ValueError("; ".join(shared) + ("; remove them" if len(shared) > 1 else
+                                                  "; remove it"))
         return value
 
     @field_validator("timezone")

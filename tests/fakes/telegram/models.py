@@ -14,9 +14,10 @@ class User:
     username: str | None = None
     language_code: str | None = "ru"
     last_name: str | None = None
+    is_bot: bool = False  # True for Telegram's placeholders (GroupAnonymousBot, ...)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.last_name:
             data["last_name"] = self.last_name
         if self.username:
@@ -33,6 +34,7 @@ class User:
             username=data.get("username"),
             language_code=data.get("language_code", "ru"),
             last_name=data.get("last_name"),
+            is_bot=bool(data.get("is_bot", False)),
         )
 
 

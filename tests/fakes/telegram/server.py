@@ -241,6 +241,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._users: dict[int, User] = {}
         self._members: dict[tuple[int, int], str] = {}  # (chat, user) -> ChatMember status
+        self._restricted_left: dict[tuple[int, int], bool] = {}  # restricted, is_member False
         self._rate_limit: tuple[int, float, set[str], bool] | None = None
         self._rate_calls: dict[Any, list[float]] = {}
 
@@ -331,12 +332,40 @@ class FakeTelegram:
         self._chats[chat.id] = chat
         return chat
 
-    def set_member(self, chat: Chat, user: User, status: str = "member") -> None:
+    def set_member(
+        self, chat: Chat, user: User, status: str = "member", *, is_member: bool = True
+    ) -> None:
         """Group membership for getChatMember: creator, administrator, member, restricted,
-        left or kicked. Users who write in a group become members automatically."""
+        left or kicked. Users who write in a group become members automatically.
+        ``is_member`` matters for "restricted" only: False is a restricted user who left."""
         self.add_chat(chat)
         self._users[user.id] = user
         self._members[(chat.id, user.id)] = status
+        if status == "restricted":
+            self._restricted_left[(chat.id, user.id)] = not is_member
+        else:
+            self._restricted_left.pop((chat.id, user.id), None)
+
+    def change_member(
+        self, chat: Chat, user: User, status: str, *, is_member: bool = True
+    ) -> dict:
+        """The member's status changes (set_member) and the bot gets a chat_member update,
+        as an administrator bot does. Returns the queued update."""
+        key = (chat.id, user.id)
+        old = self._member_object(
+            self._members.get(key, "left"), user, is_member=not self._restricted_left.get(key)
+        )
+        self.set_member(chat, user, status, is_member=is_member)
+        update = {
+            "chat_member": {
+                "chat": chat.to_dict(),
+                "from": user.to_dict(),
+                "date": self._now_int(),
+                "old_chat_member": old,
+                "new_chat_member": self._member_object(status, user, is_member=is_member),
+            }
+        }
+        return self._enqueue(update)
 
     def block_bot(self, user: User | int) -> None:
         self._blocked.add(user if isinstance(user, int) else user.id)
@@ -1336,6 +1365,11 @@ class FakeTelegram:
             status = "member" if chat.id == user_id else "left"
         else:
             status = self._members.get((chat.id, user_id), "left")
+        left = self._restricted_left.get((chat.id, user_id), False)
+        return self._member_object(status, user, is_member=not left)
+
+    @staticmethod
+    def _member_object(status: str, user: User, *, is_member: bool = True) -> dict[str, Any]:
         member: dict[str, Any] = {"status": status, "user": user.to_dict()}
         if status == "creator":
             member["is_anonymous"] = False
@@ -1343,7 +1377,9 @@ class FakeTelegram:
             member.update(dict.fromkeys(_ADMIN_RIGHTS, True), can_be_edited=False)
             member["is_anonymous"] = False
         elif status == "restricted":
-            member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False), is_member=True, until_date=0)
+            member.update(
+                dict.fromkeys(_RESTRICTED_RIGHTS, False), is_member=is_member, until_date=0
+            )
         elif status == "kicked":
             member["until_date"] = 0
         return member
