@@ -25,13 +25,15 @@ def owns_pressed(callback: CallbackQuery, draft: dict[str, Any] | None = None) -
     the message, never by callback data (any client can send any data on a message it
     sees): a private chat is the presser's own; in a group, a message of the presser's
     draft, or one the bot sent in reply to the presser."""
-    message = callback.message
-    if not isinstance(message, Message):
+    message = callback.message  # may be inaccessible (older than 48 h): chat and id only
+    if message is None:
         return False
     if message.chat.type == ChatType.PRIVATE:
         return message.chat.id == callback.from_user.id
     if draft is not None and message.message_id in (draft.get("kb_msgs") or ()):
         return True
+    if not isinstance(message, Message):
+        return False
     reply = message.reply_to_message
     return bool(reply and reply.from_user and reply.from_user.id == callback.from_user.id)
 
