@@ -174,3 +174,23 @@ async def test_forged_back_to_a_fixed_step_is_refused(app: BotUnderTest) -> None
         assert await state_of(app, chat, ANNA) == "CampaignForm:name"
     assert await app.say(chat, ANNA, "Обзвон")
     assert await state_of(app, chat, ANNA) == "CampaignForm:description"
+
+
+@pytest.mark.parametrize(("step", "value"), [("dt", "garbage"), ("dt", "2026-13-40"),
+                                             ("wn", "0900"), ("wn", "ab-cd")])
+async def test_forged_answer_value_asks_again(app: BotUnderTest, step: str, value: str) -> None:
+    """Answer data with a value no button carries: the question again, no error."""
+    chat = app.fake.add_chat(Chat.private(ANNA))
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Обзвон")
+    assert await app.press(chat, ANNA, SKIP)
+    if step == "wn":
+        assert await app.press(chat, ANNA, TOMORROW)
+    expected = {"dt": "CampaignForm:date", "wn": "CampaignForm:window"}[step]
+    assert await state_of(app, chat, ANNA) == expected
+    question = app.fake.last_message(chat.id)
+    dialog = (await draft_of(app, chat, ANNA))["dialog"]
+    await forge(app, chat, ANNA, question, f"a:{ANNA.id}:{dialog}:{step}:{value}")
+    assert "Нажмите кнопку или введите её номер" in app.last_text(chat)
+    assert "Что-то пошло не так" not in "\n".join(app.texts(chat))
+    assert await state_of(app, chat, ANNA) == expected

@@ -114,6 +114,12 @@ async def answer_step(
     except AnswerError as error:
         await dialog.ask(code, data, note="❗ " + answer_error_text(error))
         return
+    except ValueError:
+        if not from_button:
+            raise
+        # Button data no button of ours carries (forged): asked again, nothing stored.
+        await dialog.ask(code, data, note="❗ " + answer_error_text(AnswerError("choice_unknown")))
+        return
     await dialog.advance(code, data)
 
 
