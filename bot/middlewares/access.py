@@ -59,7 +59,7 @@ class TtlCache:
     ) -> None:
         self.ttl = ttl
         self.max_size = max_size
-        self._clock = clock
+        self.clock = clock
         self._items: OrderedDict[int, tuple[float, bool]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -69,14 +69,14 @@ class TtlCache:
         item = self._items.get(key)
         if item is None:
             return None
-        if item[0] <= self._clock():
+        if item[0] <= self.clock():
             del self._items[key]
             return None
         self._items.move_to_end(key)
         return item[1]
 
     def put(self, key: int, value: bool) -> None:
-        self._items[key] = (self._clock() + self.ttl, value)
+        self._items[key] = (self.clock() + self.ttl, value)
         self._items.move_to_end(key)
         while len(self._items) > self.max_size:
             self._items.popitem(last=False)
@@ -115,7 +115,8 @@ class AccessPolicy:
         if user_id in self.user_ids:
             return Verdict.ALLOWED
         if chat_type == ChatType.PRIVATE:
-            if await self._is_member_of_allowed_chat(bot, user_id):
+            # A private chat's id is its user's: listed in ALLOWED_CHAT_IDS, it allows them.
+            if chat_id in self.chat_ids or await self._is_member_of_allowed_chat(bot, user_id):
                 return Verdict.ALLOWED
             return Verdict.NO_ACCESS
         if chat_id in self.chat_ids:

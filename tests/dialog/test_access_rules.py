@@ -264,3 +264,13 @@ async def test_a_press_by_a_placeholder_id_is_refused(make_bot_under_test: Any) 
     assert answer["text"] == ANONYMOUS and answer.get("show_alert") is True
     assert await state_of(app, TEAM, GROUP_ANONYMOUS_BOT) is None
     assert app.fake.message(TEAM.id, question.message_id).buttons
+
+
+async def test_a_user_listed_in_allowed_chat_ids_keeps_private_access(
+    make_bot_under_test: Any,
+) -> None:
+    """A private chat's id is its user's id: listing it there has always let them in."""
+    app = membership_bot(make_bot_under_test, allowed_chat_ids=[TEAM.id, BORIS.id])
+    private = app.fake.add_chat(Chat.private(BORIS))
+    assert await app.say(private, BORIS, "/new")
+    assert NAME_QUESTION in app.last_text(private).lower()

@@ -194,3 +194,21 @@ async def test_forged_answer_value_asks_again(app: BotUnderTest, step: str, valu
     assert "Нажмите кнопку или введите её номер" in app.last_text(chat)
     assert "Что-то пошло не так" not in "\n".join(app.texts(chat))
     assert await state_of(app, chat, ANNA) == expected
+
+
+async def test_forged_calendar_page_and_language_change_nothing(app: BotUnderTest) -> None:
+    chat = app.fake.add_chat(Chat.private(ANNA))
+    assert await app.say(chat, ANNA, "/new")
+    assert await app.say(chat, ANNA, "Обзвон")
+    assert await app.press(chat, ANNA, SKIP)
+    question = app.fake.last_message(chat.id)
+    before = snapshot(app, chat, question)
+    dialog = (await draft_of(app, chat, ANNA))["dialog"]
+    for data in (f"c:{ANNA.id}:{dialog}:2026-99", f"l:{ANNA.id}:xx"):
+        await forge(app, chat, ANNA, question, data)
+    assert snapshot(app, chat, question) == before
+    assert "Что-то пошло не так" not in "\n".join(
+        str(a.get("text")) for a in app.fake.callback_answers)
+    assert await state_of(app, chat, ANNA) == "CampaignForm:date"
+    assert await app.press(chat, ANNA, TOMORROW)  # the dialog goes on
+    assert await state_of(app, chat, ANNA) == "CampaignForm:window"

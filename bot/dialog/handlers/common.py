@@ -125,6 +125,9 @@ async def process_language_button(
     language_preference: LanguagePreference,
     state: FSMContext,
 ) -> None:
+    if callback_data.locale not in LANGUAGES:  # forged data: no button of ours carries it
+        await callback.answer()
+        return
     text = await _set_language(
         callback.from_user.id, callback_data.locale, bot, i18n, language_preference
     )

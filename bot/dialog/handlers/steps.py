@@ -187,7 +187,10 @@ async def process_calendar_page(
     callback: CallbackQuery, callback_data: CalendarPage, dialog: Dialog, draft: dict[str, Any]
 ) -> None:
     await callback.answer()
-    month = dt.date.fromisoformat(f"{callback_data.month}-01")
+    try:
+        month = dt.date.fromisoformat(f"{callback_data.month}-01")
+    except ValueError:
+        return  # forged data: no page of ours carries it
     question = build_question(
         "dt",
         {**draft, "date": month.isoformat()},
