@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.campaigns.client import CampaignClient
-from bot.drafts import PhoneListStore
+from bot.drafts import InFlightMarks, PhoneListStore
 from bot.phones import IngestLimits, IngestResult, ingest_bytes_async
 from bot.presets import Presets
 from bot.settings import Settings
@@ -26,6 +26,7 @@ class AppDeps:
     presets: Presets
     campaign_client: CampaignClient
     phone_lists: PhoneListStore
+    inflight: InFlightMarks
     tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks())
     ingest: Ingest = _ingest_off_loop
     clock: Callable[[], dt.datetime] | None = None
