@@ -92,8 +92,14 @@ HEARTBEAT_EVERY_SECONDS = 4.0
 CLAIM_TTL_SECONDS = 60
 
 
+# Holders made in this process (tests run several replicas in one).
+LOCAL_HOLDERS: set[str] = set()
+
+
 def new_replica_id() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    holder = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    LOCAL_HOLDERS.add(holder)
+    return holder
 
 
 def inflight_key(chat_id: int, user_id: int, dialog: str) -> str:

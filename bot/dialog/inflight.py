@@ -25,7 +25,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.deps import AppDeps
 from bot.dialog.flow import Dialog
-from bot.drafts import HEARTBEAT_EVERY_SECONDS
+from bot.drafts import HEARTBEAT_EVERY_SECONDS, LOCAL_HOLDERS
 
 log = logging.getLogger("bot.dialog")
 
@@ -43,7 +43,8 @@ def holder_gone_here(holder: str) -> bool:
     if host != socket.gethostname():
         return False
     if pid == os.getpid():
-        return True  # same pid, another random part: an earlier incarnation
+        # Not made by this process: an earlier incarnation with the same pid (a container).
+        return holder not in LOCAL_HOLDERS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

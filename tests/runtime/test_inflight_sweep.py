@@ -1,0 +1,102 @@
+"""Replicas sharing Redis: a submission whose sender stopped beating is reported by
+exactly one replica; a sender that beats is left alone however long its POST takes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.dialog.inflight import Sweeper
+from bot.drafts import inflight_key
+from bot.i18n import create_i18n
+from tests.dialog.conftest import BotUnderTest
+from tests.dialog.flows import CREATE, CREATED, RESEND, SUMMARY, fill_to_summary
+from tests.fakes.telegram_api import Chat
+from tests.runtime.conftest import ANNA
+
+pytestmark = pytest.mark.redis
+
+
+def _sweeper(app: BotUnderTest) -> Sweeper:
+    return Sweeper(app.bot, app.deps, app.dp.storage, create_i18n("ru"))
+
+
+async def test_a_dead_mark_is_reported_once_whichever_replicas_sweep(
+    make_bot_under_test: Callable[..., BotUnderTest],
+) -> None:
+    sender, b, c = make_bot_under_test(), make_bot_under_test(), make_bot_under_test()
+    chat = sender.fake.add_chat(Chat.private(ANNA))
+    await fill_to_summary(sender, chat, ANNA)
+    # What the sender leaves behind when it dies mid-POST: the draft marked in flight by
+    # it, its registered mark, and (once the TTL ran out) no heartbeat.
+    key = StorageKey(bot_id=sender.bot.id, chat_id=chat.id, user_id=ANNA.id)
+    data = await sender.backend.storage.get_data(key)
+    started = time.time()
+    data.update(submit="in_flight", submit_started=started, submit_holder="host-1-dead")
+    mark = inflight_key(chat.id, ANNA.id, data["dialog"])
+    await sender.deps.inflight.hold(
+        mark,
+        {
+            "chat": chat.id,
+            "chat_type": "private",
+            "user": ANNA.id,
+            "user_name": "Анна",
+            "locale": "ru",
+            "dialog": data["dialog"],
+            "name": data["name"],
+            "phones": 2,
+            "started": started,
+            "phones_ref": data["phones_ref"],
+        },
+    )
+    await sender.backend.storage.set_data(key, data)
+    assert sender.backend.redis is not None
+    [beat] = [k async for k in sender.backend.redis.scan_iter(match=f"*:inflight:{mark}")]
+    await sender.backend.redis.delete(beat)
+
+    before = len(sender.fake.messages(chat.id))
+    counts = await asyncio.wait_for(
+        asyncio.gather(_sweeper(b).sweep(), _sweeper(c).sweep(), _sweeper(b).sweep()), 20
+    )
+    assert sum(counts) == 1
+    new = sender.texts(chat)[before:]
+    assert len([t for t in new if "МОГ быть создан" in t]) == 1
+    assert "«Долги ноябрь»" in new[-1] and "номеров: 2" in new[-1]
+    assert RESEND in {b["text"] for b in sender.fake.last_message(chat.id).buttons}
+    assert await sender.deps.inflight.scan() == []
+    assert await asyncio.wait_for(_sweeper(c).sweep(), 10) == 0  # reported is released
+    # Resent only on request: one more campaign.
+    assert await c.press(chat, ANNA, RESEND)
+    await c.settle()
+    assert len(c.api.campaign_requests) == 1 and len(c.api.created) == 1
+    assert CREATED in c.last_text(chat)
+
+
+async def test_a_beating_sender_is_not_reported_however_long_its_post(
+    make_bot_under_test: Callable[..., BotUnderTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short heartbeats so that the POST outlives several TTLs.
+    monkeypatch.setattr("bot.drafts.HEARTBEAT_TTL_SECONDS", 1)
+    monkeypatch.setattr("bot.dialog.handlers.summary.HEARTBEAT_EVERY_SECONDS", 0.2)
+    sender = make_bot_under_test(campaign_api_read_timeout=10.0)
+    other = make_bot_under_test()
+    chat = sender.fake.add_chat(Chat.private(ANNA))
+    await fill_to_summary(sender, chat, ANNA)
+    sender.api.fail_next(delay=3.0)
+    assert await sender.press(chat, ANNA, CREATE)
+    reports = 0
+    deadline = time.monotonic() + 20
+    while len(sender.deps.tasks) and time.monotonic() < deadline:
+        reports += await asyncio.wait_for(_sweeper(other).sweep(), 10)
+        await asyncio.sleep(0.3)
+        assert len(sender.api.campaign_requests) == 1
+    await sender.settle()
+    assert reports == 0
+    texts = sender.texts(chat)
+    assert not any("МОГ быть создан" in t for t in texts)
+    assert CREATED in sender.last_text(chat) and SUMMARY not in sender.last_text(chat)
+    assert await sender.deps.inflight.scan() == []
