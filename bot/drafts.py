@@ -87,8 +87,8 @@ class RedisPhoneListStore:
 # runs. A mark whose heartbeat stopped is an interrupted submission: its holder died.
 
 # A dead sender is noticed within TTL + one sweep (every HEARTBEAT_EVERY_SECONDS).
-HEARTBEAT_TTL_SECONDS = 12
-HEARTBEAT_EVERY_SECONDS = 4.0
+HEARTBEAT_TTL_SECONDS = 10
+HEARTBEAT_EVERY_SECONDS = 3.0
 CLAIM_TTL_SECONDS = 60
 
 
@@ -96,8 +96,13 @@ CLAIM_TTL_SECONDS = 60
 LOCAL_HOLDERS: set[str] = set()
 
 
+def this_host() -> str:
+    # HOSTNAME as Docker sets it (the container); tests give replicas hosts of their own.
+    return os.environ.get("HOSTNAME") or socket.gethostname()
+
+
 def new_replica_id() -> str:
-    holder = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    holder = f"{this_host()}-{os.getpid()}-{secrets.token_hex(3)}"
     LOCAL_HOLDERS.add(holder)
     return holder
 

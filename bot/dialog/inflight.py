@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 from typing import Any
 
 from aiogram import Bot
@@ -25,7 +24,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.deps import AppDeps
 from bot.dialog.flow import Dialog
-from bot.drafts import HEARTBEAT_EVERY_SECONDS, LOCAL_HOLDERS
+from bot.drafts import HEARTBEAT_EVERY_SECONDS, LOCAL_HOLDERS, this_host
 
 log = logging.getLogger("bot.dialog")
 
@@ -40,7 +39,7 @@ def holder_gone_here(holder: str) -> bool:
         pid = int(pid_text)
     except ValueError:
         return False
-    if host != socket.gethostname():
+    if host != this_host():
         return False
     if pid == os.getpid():
         # Not made by this process: an earlier incarnation with the same pid (a container).
