@@ -84,11 +84,6 @@ def submission_marked(data: dict[str, Any]) -> bool:
     return data.get("submit") == "in_flight"
 
 
-def submission_in_flight(data: dict[str, Any]) -> bool:
-    """Marked in flight and not known to be interrupted (see Dialog.submission_status)."""
-    return submission_marked(data) and not _old_mark_expired(data)
-
-
 def _old_mark_expired(data: dict[str, Any]) -> bool:
     started = float(data.get("submit_started") or 0)
     return "submit_holder" not in data and time.time() - started > IN_FLIGHT_LIMIT_SECONDS
@@ -169,7 +164,11 @@ class Dialog:
         return is_group(self.chat)
 
     def inflight_key(self, data: dict[str, Any]) -> str:
-        return inflight_key(self.chat.id, self.user.id, str(data.get("dialog")))
+        """The mark of this submission; one per submission (a resend gets another), so a
+        late report on an earlier one can never take a later one for it."""
+        if data.get("submit_key"):
+            return str(data["submit_key"])
+        return inflight_key(self.chat.id, self.user.id, f"{data.get('dialog')}-{data.get('rev')}")
 
     async def submission_status(self, data: dict[str, Any]) -> str | None:
         """None: not submitted; "live": its POST runs (its holder beats); "dead": its holder

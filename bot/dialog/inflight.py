@@ -83,13 +83,13 @@ class Sweeper:
             if not await marks.claim(key):
                 continue  # another replica reports it
             try:
-                await self.report(entry)
+                await self.report(key, entry)
                 reported += 1
             finally:
                 await marks.release(key)
         return reported
 
-    async def report(self, entry: dict[str, Any]) -> None:
+    async def report(self, mark: str, entry: dict[str, Any]) -> None:
         from bot.dialog.handlers.summary import report_interrupted
 
         key = StorageKey(bot_id=self.bot.id, chat_id=int(entry["chat"]), user_id=int(entry["user"]))
@@ -108,8 +108,10 @@ class Sweeper:
         async with self.deps.inflight.isolation.lock(key):
             data = await state.get_data()
             same = data.get("dialog") == entry.get("dialog")
-            if same and data.get("submit") != "in_flight":
-                return  # its result, or a report on the owner's own update, came first
+            if same and (data.get("submit") != "in_flight" or data.get("submit_key") != mark):
+                # Its result, or a report on the owner's own update, came first (and
+                # perhaps a resend since, which has a mark of its own).
+                return
             log.info(
                 "interrupted submission dialog=%s chat=%s user=%s holder=%s",
                 entry.get("dialog"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -145,8 +146,10 @@ async def test_in_a_group_only_the_owner_answers_the_question(app: BotUnderTest)
 
 
 async def test_new_while_the_post_runs_offers_a_draft_beside_it(
-    app: BotUnderTest, private: Chat
+    make_bot_under_test: Callable[..., BotUnderTest],
 ) -> None:
+    app = make_bot_under_test(campaign_api_read_timeout=10.0)
+    private = app.fake.add_chat(Chat.private(ANNA))
     await fill_to_summary(app, private, ANNA)
     app.api.fail_next(delay=3.0)  # the POST is held while the owner goes on
     assert await app.press(private, ANNA, CREATE)

@@ -36,8 +36,10 @@ async def test_a_dead_mark_is_reported_once_whichever_replicas_sweep(
     key = StorageKey(bot_id=sender.bot.id, chat_id=chat.id, user_id=ANNA.id)
     data = await sender.backend.storage.get_data(key)
     started = time.time()
-    data.update(submit="in_flight", submit_started=started, submit_holder="host-1-dead")
-    mark = inflight_key(chat.id, ANNA.id, data["dialog"])
+    mark = inflight_key(chat.id, ANNA.id, f"{data['dialog']}-{data['rev']}")
+    data.update(
+        submit="in_flight", submit_started=started, submit_holder="host-1-dead", submit_key=mark
+    )
     await sender.deps.inflight.hold(
         mark,
         {
@@ -100,3 +102,30 @@ async def test_a_beating_sender_is_not_reported_however_long_its_post(
     assert not any("МОГ быть создан" in t for t in texts)
     assert CREATED in sender.last_text(chat) and SUMMARY not in sender.last_text(chat)
     assert await sender.deps.inflight.scan() == []
+
+
+async def test_a_late_report_on_an_earlier_submission_leaves_the_resend_alone(
+    make_bot_under_test: Callable[..., BotUnderTest],
+) -> None:
+    """A sweeper that claimed a dead mark and waited for the owner's lock while the owner
+    was told (on their own update) and resent: the resend is not taken for the dead one."""
+    app = make_bot_under_test(campaign_api_read_timeout=10.0)
+    chat = app.fake.add_chat(Chat.private(ANNA))
+    await fill_to_summary(app, chat, ANNA)
+    key = StorageKey(bot_id=app.bot.id, chat_id=chat.id, user_id=ANNA.id)
+    data = await app.backend.storage.get_data(key)
+    dead = inflight_key(chat.id, ANNA.id, f"{data['dialog']}-{data['rev']}")
+    data.update(submit="in_flight", submit_started=time.time(), submit_holder="h-1-x")
+    await app.backend.storage.set_data(key, data)
+    entry = {"chat": chat.id, "user": ANNA.id, "dialog": data["dialog"], "name": "x"}
+    assert await app.say(chat, ANNA, "создать")  # told on the owner's own update
+    assert RESEND in {b["text"] for b in app.fake.last_message(chat.id).buttons}
+    app.api.fail_next(delay=2.0)
+    assert await app.press(chat, ANNA, RESEND)
+    before = len(app.fake.messages(chat.id))
+    await asyncio.wait_for(_sweeper(app).report(dead, entry), 10)
+    assert len(app.fake.messages(chat.id)) == before
+    [(live, _, beating)] = await app.deps.inflight.scan()
+    assert live != dead and beating
+    await app.settle()
+    assert CREATED in app.last_text(chat) and len(app.api.created) == 1

@@ -235,12 +235,13 @@ async def submit(dialog: Dialog, data: dict[str, Any]) -> None:
         await dialog.ask(code, data, note="❗ " + text)
         return
     marks = dialog.deps.inflight
-    key = dialog.inflight_key(data)
     data["submit"] = "in_flight"
     data["submit_started"] = time.time()
     data["submit_holder"] = marks.holder
     data.pop("outcome_unknown", None)
     data["rev"] = int(data.get("rev", 0)) + 1
+    data.pop("submit_key", None)
+    key = data["submit_key"] = dialog.inflight_key(data)
     entry = _mark_entry(dialog, data)
     # The mark is held (and beating) before the draft says "in flight": a draft marked in
     # flight always has a mark someone can find once its holder dies.
