@@ -267,7 +267,7 @@ def _mark_entry(dialog: Dialog, data: dict[str, Any]) -> dict[str, Any]:
     where to write, in which language, and what was being sent (JSON-safe)."""
     return {
         "chat": dialog.chat.id,
-        "chat_type": str(dialog.chat.type),
+        "chat_type": str(getattr(dialog.chat.type, "value", dialog.chat.type)),
         "thread": dialog.thread_id,
         "user": dialog.user.id,
         "user_name": dialog.user.full_name,
@@ -344,6 +344,8 @@ async def offer_beside(dialog: Dialog, data: dict[str, Any]) -> None:
         "The campaign «{name}» is being created right now; its result will come here. "
         "Start a new draft meanwhile?"
     ).format(name=html.quote(data.get("name") or ""))
+    if dialog.group:
+        text = f"{mention(dialog.user)}, {text}"
     button = InlineKeyboardButton(
         text=_("🆕 New draft"),
         callback_data=DraftChoice(
