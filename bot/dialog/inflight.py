@@ -83,13 +83,17 @@ class Sweeper:
             if not await marks.claim(key):
                 continue  # another replica reports it
             try:
-                await self.report(key, entry)
-                reported += 1
-            finally:
-                await marks.release(key)
+                told = await self.report(key, entry)
+            except Exception:
+                # Left registered: once the claim expires, a replica tries again.
+                log.exception("interrupted submission not handled dialog=%s", entry.get("dialog"))
+                continue
+            reported += told
+            await marks.release(key)
         return reported
 
-    async def report(self, mark: str, entry: dict[str, Any]) -> None:
+    async def report(self, mark: str, entry: dict[str, Any]) -> bool:
+        """Tell the owner, unless the submission's fate is known already; True if told."""
         from bot.dialog.handlers.summary import report_interrupted
 
         key = StorageKey(bot_id=self.bot.id, chat_id=int(entry["chat"]), user_id=int(entry["user"]))
@@ -111,7 +115,7 @@ class Sweeper:
             if same and (data.get("submit") != "in_flight" or data.get("submit_key") != mark):
                 # Its result, or a report on the owner's own update, came first (and
                 # perhaps a resend since, which has a mark of its own).
-                return
+                return False
             log.info(
                 "interrupted submission dialog=%s chat=%s user=%s holder=%s",
                 entry.get("dialog"),
@@ -126,6 +130,7 @@ class Sweeper:
                     log.warning(
                         "interrupted submission not reported dialog=%s", entry.get("dialog")
                     )
+        return True
 
 
 def start_sweeper(bot: Bot, deps: AppDeps, storage: BaseStorage, i18n: I18n) -> asyncio.Task[None]:
