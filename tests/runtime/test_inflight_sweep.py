@@ -129,3 +129,70 @@ async def test_a_late_report_on_an_earlier_submission_leaves_the_resend_alone(
     assert live != dead and beating
     await app.settle()
     assert CREATED in app.last_text(chat) and len(app.api.created) == 1
+
+
+async def _forge_dead_mark(app: BotUnderTest, chat: Chat, data: dict, **entry: object) -> str:
+    """The mark a sender leaves when it dies mid-POST, its heartbeat already run out."""
+    mark = inflight_key(chat.id, ANNA.id, f"{data['dialog']}-{data['rev']}")
+    await app.deps.inflight.hold(
+        mark,
+        {
+            "chat": chat.id,
+            "user": ANNA.id,
+            "user_name": "Анна",
+            "locale": "ru",
+            "dialog": data["dialog"],
+            "name": data["name"],
+            "phones": 2,
+            "started": time.time(),
+            **entry,
+        },
+    )
+    assert app.backend.redis is not None
+    [beat] = [k async for k in app.backend.redis.scan_iter(match=f"*:inflight:{mark}")]
+    await app.backend.redis.delete(beat)
+    return mark
+
+
+async def test_in_a_group_the_report_goes_to_the_owner(
+    make_bot_under_test: Callable[..., BotUnderTest],
+) -> None:
+    sender, other = make_bot_under_test(), make_bot_under_test()
+    group = sender.fake.add_chat(Chat.group(77, "Операторы"))
+    await fill_to_summary(sender, group, ANNA)
+    key = StorageKey(bot_id=sender.bot.id, chat_id=group.id, user_id=ANNA.id)
+    data = await sender.backend.storage.get_data(key)
+    mark = await _forge_dead_mark(sender, group, data, chat_type="group", reply_to=None)
+    data.update(submit="in_flight", submit_started=time.time(), submit_holder="h-1-x")
+    data["submit_key"] = mark
+    await sender.backend.storage.set_data(key, data)
+    assert await asyncio.wait_for(_sweeper(other).sweep(), 10) == 1
+    last = sender.fake.last_message(group.id)
+    assert "МОГ быть создан" in (last.text or "") and "Анна" in (last.text or "")
+    assert RESEND in {b["text"] for b in last.buttons}
+    assert await sender.press(group, ANNA, RESEND)
+    await sender.settle()
+    assert len(sender.api.created) == 1
+
+
+async def test_a_new_draft_started_beside_is_left_alone_by_the_report(
+    make_bot_under_test: Callable[..., BotUnderTest],
+) -> None:
+    sender, other = make_bot_under_test(), make_bot_under_test()
+    chat = sender.fake.add_chat(Chat.private(ANNA))
+    await fill_to_summary(sender, chat, ANNA)
+    key = StorageKey(bot_id=sender.bot.id, chat_id=chat.id, user_id=ANNA.id)
+    sent = await sender.backend.storage.get_data(key)
+    await _forge_dead_mark(sender, chat, sent, chat_type="private")
+    # The owner had started a new draft beside the submission, and named it.
+    await sender.backend.storage.set_data(key, {})
+    await sender.backend.storage.set_state(key, None)
+    assert await sender.say(chat, ANNA, "/new")
+    assert await sender.say(chat, ANNA, "Второй")
+    before = await sender.backend.storage.get_data(key)
+    assert await asyncio.wait_for(_sweeper(other).sweep(), 10) == 1
+    text = sender.last_text(chat)
+    assert "МОГ быть создан" in text and "«Долги ноябрь»" in text and "/new" in text
+    assert await sender.backend.storage.get_data(key) == before
+    assert await sender.backend.storage.get_state(key) == "CampaignForm:description"
+    assert sender.api.campaign_requests == []
