@@ -26,7 +26,14 @@ from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
 from bot.dialog import DialogMiddleware, DraftGuard, get_routers
 from bot.dialog.errors import on_error
-from bot.drafts import MemoryPhoneListStore, PhoneListStore, RedisPhoneListStore
+from bot.drafts import (
+    InFlightMarks,
+    MemoryInFlightMarks,
+    MemoryPhoneListStore,
+    PhoneListStore,
+    RedisInFlightMarks,
+    RedisPhoneListStore,
+)
 from bot.i18n import create_i18n
 from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
 from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
@@ -44,6 +51,7 @@ class StateBackend:
     events_isolation: BaseEventIsolation
     phone_lists: PhoneListStore
     redis: Redis | None = None
+    inflight: InFlightMarks | None = None
 
     async def close(self) -> None:
         """Close the storage and its Redis connections (pool included). Called last, by the
@@ -110,7 +118,9 @@ def create_state_backend(
         pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=50, timeout=20)
         redis = Redis(connection_pool=pool)
     if redis is None:
-        return StateBackend(MemoryStorage(), SimpleEventIsolation(), MemoryPhoneListStore(ttl))
+        isolation = SimpleEventIsolation()
+        marks = MemoryInFlightMarks(isolation)
+        return StateBackend(MemoryStorage(), isolation, MemoryPhoneListStore(ttl), None, marks)
     list_prefix = f"{prefix}:list"
     storage = DraftRedisStorage(redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix)
     # Locks are held for the length of one update, across replicas: two taps on "Create"
@@ -119,7 +129,8 @@ def create_state_backend(
     isolation = storage.create_isolation(lock_kwargs={"timeout": 60, "blocking_timeout": 90})
     assert isinstance(isolation, RedisEventIsolation)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix)
-    return StateBackend(storage, isolation, phone_lists, redis)
+    marks = RedisInFlightMarks(redis, prefix, isolation)
+    return StateBackend(storage, isolation, phone_lists, redis, marks)
 
 
 def load_app_presets(settings: Settings) -> Presets:
@@ -142,6 +153,7 @@ def create_deps(
         presets=load_app_presets(settings),
         campaign_client=client or CampaignClient.from_settings(settings),
         phone_lists=backend.phone_lists,
+        inflight=backend.inflight or MemoryInFlightMarks(backend.events_isolation),
     )
 
 

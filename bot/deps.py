@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
 from bot.campaigns.client import CampaignClient
-from bot.drafts import PhoneListStore
+from bot.drafts import InFlightMarks, MemoryInFlightMarks, PhoneListStore
 from bot.phones import IngestLimits, IngestResult, ingest_bytes_async
 from bot.presets import Presets
 from bot.settings import Settings
@@ -26,6 +28,11 @@ class AppDeps:
     presets: Presets
     campaign_client: CampaignClient
     phone_lists: PhoneListStore
+    # Defaults to this process as the only holder (memory storage); create_deps passes the
+    # backend's, which is shared by replicas with Redis.
+    inflight: InFlightMarks = field(
+        default_factory=lambda: MemoryInFlightMarks(SimpleEventIsolation())
+    )
     tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks())
     ingest: Ingest = _ingest_off_loop
     clock: Callable[[], dt.datetime] | None = None

@@ -39,6 +39,15 @@ class EditField(CallbackData, prefix="e"):
     field: str
 
 
+class DraftChoice(CallbackData, prefix="d"):
+    """/new over an open draft: continue it, start over, or start a new one beside a
+    submission in flight."""
+
+    owner: int
+    dialog: str
+    action: str  # continue | restart | beside
+
+
 class PickLanguage(CallbackData, prefix="l"):
     owner: int
     locale: str

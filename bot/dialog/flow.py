@@ -35,6 +35,7 @@ from bot.dialog.callbacks import SummaryAction
 from bot.dialog.questions import build_question
 from bot.dialog.render import fit_message, summary_lines, summary_warnings
 from bot.dialog.states import FIELD_STATES, STEP_ORDER, CampaignForm
+from bot.drafts import inflight_key
 from bot.presets import Presets
 
 SUMMARY = "summary"
@@ -74,19 +75,18 @@ def new_draft(owner: int, chat_id: int, presets: Presets) -> dict[str, Any]:
     }
 
 
-# Longer than any POST can take (connect retries + read timeout): a mark older than this
-# was left by a process that died mid-request.
+# Marks written before holders were named (no "submit_holder"): longer than any POST can
+# take, so such a mark older than this was left by a process that died mid-request.
 IN_FLIGHT_LIMIT_SECONDS = 600
 
 
-def submission_in_flight(data: dict[str, Any]) -> bool:
-    return data.get("submit") == "in_flight" and not submission_interrupted(data)
+def submission_marked(data: dict[str, Any]) -> bool:
+    return data.get("submit") == "in_flight"
 
 
-def submission_interrupted(data: dict[str, Any]) -> bool:
-    """The process died while the POST was in flight: the campaign may or may not exist."""
+def _old_mark_expired(data: dict[str, Any]) -> bool:
     started = float(data.get("submit_started") or 0)
-    return data.get("submit") == "in_flight" and time.time() - started > IN_FLIGHT_LIMIT_SECONDS
+    return "submit_holder" not in data and time.time() - started > IN_FLIGHT_LIMIT_SECONDS
 
 
 def is_skipped(code: str, data: dict[str, Any]) -> bool:
@@ -162,6 +162,22 @@ class Dialog:
     @property
     def group(self) -> bool:
         return is_group(self.chat)
+
+    def inflight_key(self, data: dict[str, Any]) -> str:
+        """The mark of this submission; one per submission (a resend gets another), so a
+        late report on an earlier one can never take a later one for it."""
+        if data.get("submit_key"):
+            return str(data["submit_key"])
+        return inflight_key(self.chat.id, self.user.id, f"{data.get('dialog')}-{data.get('rev')}")
+
+    async def submission_status(self, data: dict[str, Any]) -> str | None:
+        """None: not submitted; "live": its POST runs (its holder beats); "dead": its holder
+        died mid-POST, so the campaign may or may not exist."""
+        if not submission_marked(data):
+            return None
+        if "submit_holder" not in data:
+            return "dead" if _old_mark_expired(data) else "live"
+        return "live" if await self.deps.inflight.alive(self.inflight_key(data)) else "dead"
 
     async def send(
         self,

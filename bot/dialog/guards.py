@@ -15,7 +15,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.dialog.callbacks import Answer, Back, CalendarPage, EditField, PickLanguage, SummaryAction
+from bot.dialog.callbacks import (
+    Answer,
+    Back,
+    CalendarPage,
+    DraftChoice,
+    EditField,
+    PickLanguage,
+    SummaryAction,
+)
 from bot.dialog.flow import is_skipped
 from bot.dialog.states import STATE_FIELDS, STEP_ORDER
 
@@ -56,6 +64,7 @@ DRAFT_BUTTONS: tuple[type[CallbackData], ...] = (
     CalendarPage,
     SummaryAction,
     EditField,
+    DraftChoice,
     PickLanguage,
 )
 

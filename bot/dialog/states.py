@@ -16,6 +16,13 @@ class CampaignForm(StatesGroup):
     summary = State()
 
 
+class ResumeForm(StatesGroup):
+    """/new over an open draft: continue it or start over (the draft's state is kept in
+    its data as `resume_state`)."""
+
+    choose = State()
+
+
 class LanguageForm(StatesGroup):
     choose = State()
 

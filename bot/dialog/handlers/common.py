@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandStart, StateFilter
@@ -17,10 +19,17 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.dialog.callbacks import Ignore, PickLanguage
-from bot.dialog.flow import Dialog, new_draft, step_after, submission_in_flight
-from bot.dialog.guards import AddressedToBot
-from bot.dialog.states import LanguageForm
+from bot.dialog.callbacks import DraftChoice, Ignore, PickLanguage
+from bot.dialog.flow import Dialog, mention, new_draft, step_after
+from bot.dialog.guards import AddressedToBot, answer_dialog_over
+from bot.dialog.handlers.summary import (
+    UNKNOWN_OUTCOME_ACTIONS,
+    offer_beside,
+    report_interrupted,
+    start_beside,
+    unknown_outcome_text,
+)
+from bot.dialog.states import FIELD_STATES, STATE_FIELDS, CampaignForm, LanguageForm, ResumeForm
 from bot.middlewares.i18n import LanguagePreference
 
 log = logging.getLogger("bot.dialog")
@@ -32,13 +41,19 @@ EXAMPLE_CSV = (
 LANGUAGES = {"ru": "Русский", "en": "English"}
 
 
-async def start_draft(message: Message, dialog: Dialog) -> None:
+async def start_draft(dialog: Dialog) -> None:
     await dialog.state.clear()
     data = new_draft(dialog.user.id, dialog.chat.id, dialog.deps.presets)
     log.info(
         "draft started dialog=%s chat=%s user=%s", data["dialog"], dialog.chat.id, dialog.user.id
     )
     await dialog.ask(step_after(None, data), data, note=_("🆕 New campaign."))
+
+
+def has_open_draft(raw_state: str | None, data: dict[str, Any]) -> bool:
+    if not data.get("dialog") or raw_state is None:
+        return False
+    return raw_state == ResumeForm.choose.state or raw_state in CampaignForm.__state_names__
 
 
 async def cmd_start(message: Message) -> None:
@@ -70,16 +85,156 @@ async def cmd_help(message: Message) -> None:
     )
 
 
-async def cmd_new(message: Message, dialog: Dialog) -> None:
-    if submission_in_flight(await dialog.state.get_data()):
-        await message.reply(_("The campaign is being created right now. Wait for the answer."))
+async def cmd_new(message: Message, dialog: Dialog, raw_state: str | None) -> None:
+    data = await dialog.state.get_data()
+    status = await dialog.submission_status(data)
+    if status == "live":
+        await offer_beside(dialog, data)
+    elif status == "dead":
+        await report_interrupted(dialog, data)
+    elif has_open_draft(raw_state, data) and not is_untouched(raw_state, data):
+        await ask_resume(dialog, data, raw_state)
+    else:
+        if data.get("dialog"):
+            await dialog.discard(data)  # nothing answered yet: nothing to ask about
+        await start_draft(dialog)
+
+
+def is_untouched(raw_state: str | None, data: dict[str, Any]) -> bool:
+    """Still at its first question: starting over loses nothing."""
+    first = FIELD_STATES.get(step_after(None, data))
+    return first is not None and raw_state == first.state
+
+
+# --- /new over an open draft: continue it or start over -------------------------------------
+
+CONTINUE_WORDS = {"продолжить", "продолжаем", "продолжу", "дальше", "continue", "resume"}
+RESTART_WORDS = {
+    "заново",
+    "начать заново",
+    "сначала",
+    "новый",
+    "удалить",
+    "start over",
+    "restart",
+    "new",
+}
+
+
+async def ask_resume(
+    dialog: Dialog, data: dict[str, Any], raw_state: str | None, *, note: str | None = None
+) -> None:
+    """Never drop a draft without a word: ask, and remember the question it was at."""
+    if raw_state != ResumeForm.choose.state:
+        data["resume_state"] = raw_state
+    name = data.get("name")
+    text = (
+        _("You have a draft «{name}»: continue or start over?").format(name=html.quote(name))
+        if name
+        else _("You have an unfinished draft: continue or start over?")
+    )
+    if note:
+        text = f"{note}\n\n{text}"
+    if dialog.group:
+        text = f"{mention(dialog.user)}, {text}"
+
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=label,
+            callback_data=DraftChoice(
+                owner=dialog.user.id, dialog=data["dialog"], action=action
+            ).pack(),
+        )
+
+    rows = [[button(_("▶️ Continue"), "continue"), button(_("🆕 Start over"), "restart")]]
+    message_id = await dialog.send(text, rows)
+    # One of the draft's messages: its buttons go when the draft goes on or is discarded.
+    data.setdefault("kb_msgs", []).append(message_id)
+    await dialog.state.set_state(ResumeForm.choose)
+    await dialog.state.set_data(data)
+
+
+async def resume_draft(dialog: Dialog, data: dict[str, Any]) -> None:
+    """The current question again, or the summary with what can be done at it."""
+    previous = data.pop("resume_state", None)
+    if previous == CampaignForm.summary.state:
+        if data.get("outcome_unknown"):
+            await dialog.show_summary(
+                data, note=unknown_outcome_text(), actions=UNKNOWN_OUTCOME_ACTIONS
+            )
+        else:
+            await dialog.show_summary(data)
+    elif previous in STATE_FIELDS:
+        await dialog.ask(STATE_FIELDS[previous], data)
+    else:
+        await start_draft(dialog)
+
+
+async def restart_draft(dialog: Dialog, data: dict[str, Any]) -> None:
+    name = data.get("name")
+    await dialog.discard(data)
+    text = (
+        _("Draft «{name}» deleted.").format(name=html.quote(name))
+        if name
+        else _("The draft was deleted.")
+    )
+    # In a private chat the pressed question itself says so; otherwise a new message.
+    await dialog.replace(None if dialog.group else dialog.pressed, text)
+    await start_draft(dialog)
+
+
+async def process_draft_choice(
+    callback: CallbackQuery, callback_data: DraftChoice, dialog: Dialog, raw_state: str | None
+) -> None:
+    # DraftGuard has checked the owner, the dialog and the pressed message.
+    data = await dialog.state.get_data()
+    if callback_data.action == "beside":
+        await callback.answer()
+        status = await dialog.submission_status(data)
+        if status == "live":
+            await start_beside(dialog, data)
+        elif status == "dead":
+            await report_interrupted(dialog, data)
+        elif has_open_draft(raw_state, data):  # its result came meanwhile
+            await ask_resume(dialog, data, raw_state)
+        else:
+            await start_draft(dialog)
         return
-    await start_draft(message, dialog)
+    if raw_state != ResumeForm.choose.state:
+        await answer_dialog_over(callback)
+        return
+    await callback.answer()
+    if callback_data.action == "continue":
+        await resume_draft(dialog, data)
+    else:
+        await restart_draft(dialog, data)
+
+
+async def process_resume_answer(message: Message, dialog: Dialog) -> None:
+    word = (message.text or "").strip().lower().rstrip("!.")
+    word = re.sub(r"^[^\wа-яё]+", "", word)
+    data = await dialog.state.get_data()
+    if word in CONTINUE_WORDS:
+        await resume_draft(dialog, data)
+    elif word in RESTART_WORDS:
+        await restart_draft(dialog, data)
+    else:
+        note = "❗ " + _("Type «продолжить» or «заново», or press a button.")
+        await ask_resume(dialog, data, ResumeForm.choose.state, note=note)
+
+
+async def process_resume_pending(callback: CallbackQuery) -> None:
+    """An earlier question's button while /new waits for its answer."""
+    await callback.answer(_("First choose: continue the draft or start over."), show_alert=True)
 
 
 async def cmd_cancel(message: Message, dialog: Dialog) -> None:
     data = await dialog.state.get_data()
-    if submission_in_flight(data):
+    status = await dialog.submission_status(data)
+    if status == "dead":
+        await report_interrupted(dialog, data)
+        return
+    if status == "live":
         await message.reply(_("The campaign is being created right now. Wait for the answer."))
         return
     if await dialog.state.get_state() is None:
@@ -180,4 +335,9 @@ def create_router() -> Router:
     router.callback_query.register(process_language_button, PickLanguage.filter())
     router.message.register(process_language, LanguageForm.choose, F.text, AddressedToBot())
     router.callback_query.register(process_inert_button, Ignore.filter())
+    router.callback_query.register(process_draft_choice, DraftChoice.filter())
+    router.message.register(
+        process_resume_answer, ResumeForm.choose, AddressedToBot(), ~F.text.startswith("/")
+    )
+    router.callback_query.register(process_resume_pending, ResumeForm.choose)
     return router

@@ -9,7 +9,7 @@ import re
 import time
 from typing import Any
 
-from aiogram import F, Router, html
+from aiogram import Bot, Dispatcher, F, Router, html
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -21,18 +21,15 @@ from bot.campaigns.errors import (
 )
 from bot.campaigns.model import CampaignRequest, build_request
 from bot.deps import AppDeps
-from bot.dialog.callbacks import EditField, SummaryAction
-from bot.dialog.flow import (
-    Dialog,
-    first_missing,
-    mention,
-    submission_in_flight,
-    submission_interrupted,
-)
+from bot.dialog.callbacks import DraftChoice, EditField, SummaryAction
+from bot.dialog.flow import Dialog, first_missing, mention
 from bot.dialog.guards import AddressedToBot
+from bot.dialog.inflight import start_sweeper, stop_sweeper
 from bot.dialog.parsing import AnswerError, check_date, check_window_for_date, make_window
 from bot.dialog.render import answer_error_text
 from bot.dialog.states import STEP_ORDER, CampaignForm
+from bot.drafts import HEARTBEAT_EVERY_SECONDS
+from bot.i18n import create_i18n
 from bot.phones import PhoneList
 
 log = logging.getLogger("bot.dialog")
@@ -116,7 +113,12 @@ async def process_edit_back(callback: CallbackQuery, dialog: Dialog, draft: dict
 async def process_cancel_button(
     callback: CallbackQuery, dialog: Dialog, draft: dict[str, Any]
 ) -> None:
-    if submission_in_flight(draft):
+    status = await dialog.submission_status(draft)
+    if status == "dead":
+        await callback.answer()
+        await report_interrupted(dialog, draft)
+        return
+    if status == "live":
         await callback.answer(_("The campaign is being created right now."), show_alert=True)
         return
     await callback.answer()
@@ -127,10 +129,11 @@ async def process_cancel_button(
 async def process_create(
     callback: CallbackQuery, callback_data: SummaryAction, dialog: Dialog, draft: dict[str, Any]
 ) -> None:
-    if submission_in_flight(draft):
+    status = await dialog.submission_status(draft)
+    if status == "live":
         await callback.answer(_("The campaign is being created right now."))
         return
-    if submission_interrupted(draft):
+    if status == "dead":
         await callback.answer()
         await report_interrupted(dialog, draft)
         return
@@ -152,14 +155,18 @@ SUMMARY_WORDS = {
 async def process_summary(message: Message, dialog: Dialog) -> None:
     assert message.text is not None
     data = await dialog.state.get_data()
-    if submission_in_flight(data):
-        await message.reply(_("The campaign is being created right now. Wait for the answer."))
-        return
-    if submission_interrupted(data):
-        await report_interrupted(dialog, data)
-        return
     word = message.text.strip().lower().rstrip("!.")
     word = re.sub(r"^[^\wа-яё]+", "", word)
+    status = await dialog.submission_status(data)
+    if status == "live":
+        if word in NEW_DRAFT_WORDS:
+            await start_beside(dialog, data)
+        else:
+            await offer_beside(dialog, data)
+        return
+    if status == "dead":
+        await report_interrupted(dialog, data)
+        return
     data["reply_to"] = message.message_id
     if word in SUMMARY_WORDS["create"]:
         await submit(dialog, data)
@@ -227,9 +234,18 @@ async def submit(dialog: Dialog, data: dict[str, Any]) -> None:
         data["editing"] = True
         await dialog.ask(code, data, note="❗ " + text)
         return
+    marks = dialog.deps.inflight
     data["submit"] = "in_flight"
     data["submit_started"] = time.time()
+    data["submit_holder"] = marks.holder
+    data.pop("outcome_unknown", None)
     data["rev"] = int(data.get("rev", 0)) + 1
+    data.pop("submit_key", None)
+    key = data["submit_key"] = dialog.inflight_key(data)
+    entry = _mark_entry(dialog, data)
+    # The mark is held (and beating) before the draft says "in flight": a draft marked in
+    # flight always has a mark someone can find once its holder dies.
+    await marks.hold(key, entry)
     # Marked in flight before anything else can fail or wait: a second tap sees it.
     await dialog.state.set_data(data)
     try:
@@ -237,12 +253,36 @@ async def submit(dialog: Dialog, data: dict[str, Any]) -> None:
     except TelegramAPIError:
         data["submit"] = None  # nothing was sent: the draft must not stay locked
         await dialog.state.set_data(data)
+        await marks.release(key)
         raise
+    await marks.hold(key, {**entry, "progress": progress})
     await dialog.state.set_data(data)
-    dialog.deps.tasks.spawn(_post(dialog, dict(data), progress), name=f"submit-{data['dialog']}")
+    dialog.deps.tasks.spawn(
+        _post(dialog, dict(data), progress, key), name=f"submit-{data['dialog']}"
+    )
+
+
+def _mark_entry(dialog: Dialog, data: dict[str, Any]) -> dict[str, Any]:
+    """What a replica needs to tell the owner about this submission if its sender dies:
+    where to write, in which language, and what was being sent (JSON-safe)."""
+    return {
+        "chat": dialog.chat.id,
+        "chat_type": str(getattr(dialog.chat.type, "value", dialog.chat.type)),
+        "thread": dialog.thread_id,
+        "user": dialog.user.id,
+        "user_name": dialog.user.full_name,
+        "reply_to": data.get("reply_to") or dialog.reply_to,
+        "locale": dialog.i18n.current_locale,
+        "dialog": data["dialog"],
+        "name": data.get("name") or "",
+        "phones": data.get("phones_count"),
+        "started": data["submit_started"],
+        "phones_ref": data.get("phones_ref"),
+    }
 
 
 UNKNOWN_OUTCOME_ACTIONS = ("resend", "cancel")
+NEW_DRAFT_WORDS = {"новый", "новый черновик", "заново", "начать заново", "new", "new draft"}
 
 
 def unknown_outcome_text() -> str:
@@ -252,10 +292,87 @@ def unknown_outcome_text() -> str:
     )
 
 
-async def report_interrupted(dialog: Dialog, data: dict[str, Any]) -> None:
-    """A restart cut a POST short: say the campaign may exist; resend only on request."""
-    data["submit"] = None
-    await dialog.show_summary(data, note=unknown_outcome_text(), actions=UNKNOWN_OUTCOME_ACTIONS)
+def interrupted_text(dialog: Dialog, name: str, phones: Any, started: float) -> str:
+    sent_at = dt.datetime.fromtimestamp(started, dialog.deps.settings.tz)
+    return "⚠️ " + _(
+        "The bot restarted while creating the campaign «{name}» (numbers: {count}, sent at "
+        "{time}). It MAY have been created: check it on the platform before sending again."
+    ).format(name=html.quote(name), count=phones or "?", time=sent_at.strftime("%H:%M"))
+
+
+async def report_interrupted(
+    dialog: Dialog,
+    data: dict[str, Any] | None,
+    entry: dict[str, Any] | None = None,
+) -> None:
+    """A dead sender cut a POST short: say the campaign may exist; resend only on request.
+
+    `data` is the draft when it is still the one that was sent (it goes to the summary with
+    «Send again»); None when the owner has started another draft since, which is left
+    alone. `entry` is the sender's mark, when known (its progress message is corrected)."""
+    source = entry or data or {}
+    text = interrupted_text(
+        dialog,
+        str(source.get("name") or ""),
+        source.get("phones") or source.get("phones_count"),
+        float(source.get("started") or source.get("submit_started") or time.time()),
+    )
+    if data is not None:
+        key = dialog.inflight_key(data)
+        data["submit"] = None
+        data["outcome_unknown"] = True
+        await dialog.state.set_data(data)
+        await dialog.deps.inflight.release(key)
+        progress = entry.get("progress") if entry else None
+        if progress is not None:
+            await dialog.replace(progress, text)
+            await dialog.show_summary(
+                data, note=unknown_outcome_text(), actions=UNKNOWN_OUTCOME_ACTIONS
+            )
+        else:
+            await dialog.show_summary(data, note=text, actions=UNKNOWN_OUTCOME_ACTIONS)
+        return
+    if entry and entry.get("phones_ref"):
+        await dialog.deps.phone_lists.delete(entry["phones_ref"])
+    text += "\n" + _("Its draft is gone: to send it again, make it anew with /new.")
+    await dialog.replace(entry.get("progress") if entry else None, text)
+
+
+async def offer_beside(dialog: Dialog, data: dict[str, Any]) -> None:
+    """A submission is in flight: no dead end, a new draft may be started beside it."""
+    text = _(
+        "The campaign «{name}» is being created right now; its result will come here. "
+        "Start a new draft meanwhile?"
+    ).format(name=html.quote(data.get("name") or ""))
+    if dialog.group:
+        text = f"{mention(dialog.user)}, {text}"
+    button = InlineKeyboardButton(
+        text=_("🆕 New draft"),
+        callback_data=DraftChoice(
+            owner=dialog.user.id, dialog=data["dialog"], action="beside"
+        ).pack(),
+    )
+    await dialog.send(text, [[button]])
+
+
+async def start_beside(dialog: Dialog, data: dict[str, Any]) -> None:
+    """A new draft while the old one's POST runs: the POST keeps its own copy of the old
+    draft and its list, and will not touch the new draft (see _finish)."""
+    from bot.dialog.handlers.common import start_draft
+
+    log.info("draft started beside a submission dialog=%s", data.get("dialog"))
+    await start_draft(dialog)
+
+
+async def _heartbeat(dialog: Dialog, key: str) -> None:
+    """Keep the mark alive while this process works on the submission."""
+    marks = dialog.deps.inflight
+    while True:
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+        try:
+            await marks.beat(key)
+        except Exception:  # a Redis hiccup must not end the POST; the next beat retries
+            log.warning("heartbeat failed dialog=%s", key.rsplit(":", 1)[-1])
 
 
 def _build(blob: bytes, data: dict[str, Any], deps: AppDeps) -> CampaignRequest:
@@ -279,38 +396,79 @@ def _build(blob: bytes, data: dict[str, Any], deps: AppDeps) -> CampaignRequest:
     )
 
 
-async def _post(dialog: Dialog, data: dict[str, Any], progress: int) -> None:
-    deps = dialog.deps
+async def _post(dialog: Dialog, data: dict[str, Any], progress: int, key: str) -> None:
+    """The POST, beating the mark; then, under the owner's update lock, its result."""
+    marks = dialog.deps.inflight
     data["submit"] = None
+    data.pop("submit_holder", None)
+    beating = asyncio.create_task(_heartbeat(dialog, key), name=f"heartbeat-{data['dialog']}")
+    try:
+        outcome = await _send(dialog, data)
+        async with marks.isolation.lock(dialog.state.key):
+            current = await dialog.state.get_data()
+            # The owner may have started a new draft meanwhile: it is not touched.
+            same = current.get("dialog") == data["dialog"]
+            await _finish(dialog, data, progress, outcome, same=same)
+    finally:
+        beating.cancel()
+        try:
+            await marks.release(key)
+        except Exception:
+            log.exception("in-flight mark not released dialog=%s", data.get("dialog"))
+
+
+async def _send(dialog: Dialog, data: dict[str, Any]) -> tuple[str, Any]:
+    deps = dialog.deps
     try:
         blob = await deps.phone_lists.get(data["phones_ref"])
         if blob is None:
-            data.pop("phones_ref", None)
-            data["editing"] = True
-            await dialog.state.set_data(data)
-            await dialog.replace(progress, "❗ " + _("The list has expired."))
-            await dialog.ask("ph", data)
-            return
+            return "expired", None
         request = await asyncio.to_thread(_build, blob, data, deps)
         campaign_id = await deps.campaign_client.create_campaign(request)
     except CampaignRejected as error:
         text = "❌ " + _("The campaign service refused: {message}").format(
             message=html.quote(error.message or str(error.status))
         )
-        await _failed(dialog, data, progress, text, ("edit", "retry", "cancel"))
+        return "failed", (text, ("edit", "retry", "cancel"))
     except CampaignUnreachable:
         text = "❌ " + _(
             "The campaign service is unreachable. Nothing was created. Try again later."
         )
-        await _failed(dialog, data, progress, text, ("retry", "edit", "cancel"))
+        return "failed", (text, ("retry", "edit", "cancel"))
     except CampaignOutcomeUnknown:
-        await _failed(dialog, data, progress, unknown_outcome_text(), UNKNOWN_OUTCOME_ACTIONS)
+        data["outcome_unknown"] = True
+        return "failed", (unknown_outcome_text(), UNKNOWN_OUTCOME_ACTIONS)
     except Exception:
         log.exception("submission failed dialog=%s", data.get("dialog"))
         text = "❌ " + _("Something went wrong on my side. Nothing was sent.")
-        await _failed(dialog, data, progress, text, ("retry", "edit", "cancel"))
-    else:
-        await _created(dialog, data, progress, campaign_id)
+        return "failed", (text, ("retry", "edit", "cancel"))
+    return "created", campaign_id
+
+
+async def _finish(
+    dialog: Dialog, data: dict[str, Any], progress: int, outcome: tuple[str, Any], *, same: bool
+) -> None:
+    kind, value = outcome
+    if kind == "created":
+        await _created(dialog, data, progress, value, same=same)
+        return
+    if not same:
+        # Its draft was replaced: only the result is shown; nothing is left to retry with.
+        if data.get("phones_ref"):
+            await dialog.deps.phone_lists.delete(data["phones_ref"])
+        text = "❗ " + _("The list has expired.") if kind == "expired" else value[0]
+        name = html.quote(data.get("name") or "")
+        await dialog.replace(progress, f"«{name}»: {text}")
+        return
+    if kind == "expired":
+        data.pop("phones_ref", None)
+        data["editing"] = True
+        await dialog.state.set_data(data)
+        await dialog.replace(progress, "❗ " + _("The list has expired."))
+        await dialog.ask("ph", data)
+        return
+    text, actions = value
+    await _failed(dialog, data, progress, text, actions)
 
 
 async def _failed(
@@ -323,7 +481,9 @@ async def _failed(
     await dialog.show_summary(data, actions=actions)
 
 
-async def _created(dialog: Dialog, data: dict[str, Any], progress: int, campaign_id: int) -> None:
+async def _created(
+    dialog: Dialog, data: dict[str, Any], progress: int, campaign_id: int, *, same: bool = True
+) -> None:
     audit.info(
         "campaign created id=%s user=%s chat=%s phones=%s name=%r",
         campaign_id,
@@ -332,7 +492,8 @@ async def _created(dialog: Dialog, data: dict[str, Any], progress: int, campaign
         data.get("phones_count"),
         _mask_digits(data.get("name", "")),
     )
-    await dialog.state.clear()
+    if same:
+        await dialog.state.clear()
     await dialog.deps.phone_lists.delete(data["phones_ref"])
     lines = [_("✅ Campaign created, ID {id}").format(id=html.bold(str(campaign_id)))]
     if dialog.group:
@@ -349,6 +510,20 @@ def _mask_digits(text: str) -> str:
 
 def create_router() -> Router:
     router = Router(name="summary")
+    sweepers: list[asyncio.Task[None]] = []
+
+    async def on_startup(bot: Bot, dispatcher: Dispatcher, deps: AppDeps) -> None:
+        # A process started after a crash reports its own interrupted submissions at once,
+        # and every replica keeps reporting those of replicas that die.
+        i18n = create_i18n(deps.settings.default_locale)
+        sweepers.append(start_sweeper(bot, deps, dispatcher.storage, i18n))
+
+    async def on_shutdown() -> None:
+        while sweepers:
+            await stop_sweeper(sweepers.pop())
+
+    router.startup.register(on_startup)
+    router.shutdown.register(on_shutdown)
     router.callback_query.register(
         process_edit_menu, SummaryAction.filter(F.action == "edit"), CampaignForm.summary
     )
