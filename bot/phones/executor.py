@@ -26,6 +26,7 @@ DEFAULT_WORKERS = 2
 # the machine into swap. A 20 MB list peaks near 1 GB; the rest is the interpreter's and
 # the libraries' reserved address space.
 WORKER_MEMORY_BYTES = 3 * 1024**3
+_FORKSERVER_PRELOAD = ["bot.forkserver_preload"]
 # What a worker runs (a seam for tests that make a worker die on purpose).
 _job = ingest_bytes
 _lock = threading.Lock()
@@ -42,6 +43,8 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
                 # Not fork: a forked copy of a process whose other threads (the bot's,
                 # polars' pool) held locks can deadlock in the child.
                 ctx = multiprocessing.get_context("forkserver")
+                # The forkserver dies with the bot (and with it, its workers).
+                ctx.set_forkserver_preload(_FORKSERVER_PRELOAD)
                 _pool = cf.ProcessPoolExecutor(
                     max_workers=max_workers,
                     mp_context=ctx,
@@ -55,6 +58,11 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
 
 
 def _init_worker(memory_bytes: int | None = None) -> None:
+    from bot.lifeline import die_with_parent
+
+    # Dies with the forkserver, which dies with the bot: no orphan holds memory or the
+    # bot's stdout after a crash of the bot.
+    die_with_parent()
     if memory_bytes:
         _limit_memory(memory_bytes)
     # Below the bot's own process: while big lists are read, answers to everyone else
