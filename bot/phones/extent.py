@@ -62,25 +62,31 @@ def check_grid(rows: int, cols: int, limits: IngestLimits) -> None:
 # --- streamed XML ---------------------------------------------------------------------------
 
 
-def _tags(stream: io.BufferedIOBase, pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
-    """Matches of `pattern` (a start or end tag, up to its '>') over the stream, chunk by
-    chunk: a tag cut by a chunk boundary is carried over to the next chunk."""
+def _buffers(stream: io.BufferedIOBase) -> Iterator[bytes]:
+    """The stream in pieces of about _CHUNK bytes, each cut after a complete tag: a tag
+    cut by a read is carried over to the next piece."""
     tail = b""
     while True:
         chunk = stream.read(_CHUNK)
-        buf = tail + chunk if tail else chunk
-        if not buf:
-            return
-        end = 0
-        for m in pattern.finditer(buf):
-            end = m.end()
-            yield m
         if not chunk:
+            if tail:
+                yield tail
             return
-        cut = buf.rfind(b"<", end)
-        tail = buf[cut:] if cut >= 0 and buf.find(b">", cut) < 0 else b""
-        if len(tail) > _MAX_XML_TAG:
-            raise ValueError("unterminated tag")
+        buf = tail + chunk if tail else chunk
+        cut = buf.rfind(b"<")
+        if cut >= 0 and buf.find(b">", cut) < 0:
+            buf, tail = buf[:cut], buf[cut:]
+            if len(tail) > _MAX_XML_TAG:
+                raise ValueError("unterminated tag")
+        else:
+            tail = b""
+        yield buf
+
+
+def _tags(stream: io.BufferedIOBase, pattern: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
+    """Matches of `pattern` (a start or end tag, up to its '>') over the stream."""
+    for buf in _buffers(stream):
+        yield from pattern.finditer(buf)
 
 
 def _attr(attrs: bytes, name: bytes) -> bytes | None:
@@ -133,9 +139,43 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[str]:
 def _xlsx_extents(data: bytes) -> Iterator[tuple[int, int, int]]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for part in _sheet_parts(zf):
+            if part.endswith(".bin"):
+                with zf.open(part) as f:
+                    yield (*_xlsb_sheet_extent(f), 0)
+                continue
             with zf.open(part) as f:
-                ext = _xlsb_sheet_extent(f) if part.endswith(".bin") else _xml_sheet_extent(f)
-                yield (*ext, 0)
+                ext = _xml_sheet_extent_fast(f)
+            if ext is None:  # some cell without r=: placed one by one
+                with zf.open(part) as f:
+                    ext = _xml_sheet_extent(f)
+            yield (*ext, 0)
+
+
+_REF_CELL = re.compile(rb'<c r="([A-Z]{1,12})([0-9]{1,15})"([^>]*)>')
+
+
+def _xml_sheet_extent_fast(stream: io.BufferedIOBase) -> tuple[int, int] | None:
+    """The usual sheet, every cell written <c r="B2" ...> (Excel, LibreOffice, openpyxl):
+    the farthest cell found by C-level scans, several times faster than tag by tag. None
+    when some cell is written otherwise (no r=, a namespace prefix): the exact scan."""
+    max_row = max_col = 0
+    for buf in _buffers(stream):
+        if b":c " in buf or b":c>" in buf or b":c/" in buf:
+            return None
+        found = _REF_CELL.findall(buf)
+        if len(found) != buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/"):
+            return None
+        used = [(letters, digits) for letters, digits, attrs in found if not attrs.endswith(b"/")]
+        if not used:
+            continue
+        max_row = max(max_row, max(map(int, (d for _, d in used))))
+        width = max(len(letters) for letters, _ in used)
+        widest = max(letters for letters, _ in used if len(letters) == width)
+        col = 0
+        for ch in widest:
+            col = col * 26 + ch - 64
+        max_col = max(max_col, col)
+    return max_row, max_col
 
 
 def _xml_sheet_extent(stream: io.BufferedIOBase) -> tuple[int, int]:

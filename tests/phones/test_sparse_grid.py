@@ -154,3 +154,40 @@ def test_a_broken_compound_file_is_unreadable_not_a_hang() -> None:
     assert err.value.code == "unreadable"
     with pytest.raises(ValueError):
         _Cfb(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
+
+
+def test_the_fast_scan_agrees_with_the_exact_one() -> None:
+    import io as _io
+
+    import bot.phones.extent as extent
+
+    sheets = [
+        sparse_xlsx([("A1", "Телефон"), ("C7", 1), ("AB3", "x")]),
+        sparse_xlsx([("B2", 1), ("XFD1048576", 2)]),
+        xlsx_bytes([["Телефон", "", "x"], ["89161234567"]]),
+    ]
+    for data in sheets:
+        import zipfile
+
+        with zipfile.ZipFile(_io.BytesIO(data)) as zf:
+            xml = zf.read("xl/worksheets/sheet1.xml")
+        fast = extent._xml_sheet_extent_fast(_io.BytesIO(xml))
+        assert fast is not None and fast == extent._xml_sheet_extent(_io.BytesIO(xml))
+    # A styled empty cell far away holds nothing: both skip it.
+    xml = b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="ZZ900" s="3"/></row></sheetData>'
+    assert extent._xml_sheet_extent_fast(_io.BytesIO(xml)) == (1, 1)
+    assert extent._xml_sheet_extent(_io.BytesIO(xml)) == (1, 1)
+
+
+def test_xlsb_records_are_counted() -> None:
+    import io as _io
+    import struct
+
+    from bot.phones.extent import _xlsb_sheet_extent
+
+    def record(typ: int, body: bytes) -> bytes:
+        return bytes([typ, len(body)]) + body  # both fit one varint byte here
+
+    row = record(0, struct.pack("<I", 70_000) + bytes(8))
+    cell = record(5, struct.pack("<II", 300, 0) + struct.pack("<d", 1.0))  # BrtCellReal
+    assert _xlsb_sheet_extent(_io.BytesIO(row + cell)) == (70_001, 301)
