@@ -39,10 +39,13 @@ def _watch(parent: int) -> None:
 
 
 def die_with_parent() -> None:
-    """SIGKILL this process when its parent dies. Linux: the kernel's parent-death signal
-    (it fires when the parent *thread* that forked us ends: the forkserver is started
-    from the bot's main thread, the workers by the forkserver's only thread). Elsewhere:
-    a daemon thread that notices the parent has changed."""
+    """SIGKILL this process when its parent dies. Linux: the kernel's parent-death signal.
+    It fires when the parent *thread* that forked us ends: the workers are forked by the
+    forkserver's only thread; the forkserver by the bot's thread that first started the
+    pool (the event loop's, or one of asyncio's default executor threads, which live as
+    long as the loop). Should that thread end early, the pool breaks, one file is refused
+    and the next pool starts a new forkserver. Elsewhere: a daemon thread that notices
+    the parent has changed."""
     parent = os.getppid()
     if _prctl_pdeathsig(signal.SIGKILL):
         if os.getppid() != parent:  # the parent died before prctl took effect
