@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Every code IngestError may carry; the dialog checks each has a translation.
-#   too_large          file bigger than IngestLimits.max_bytes          {"limit", "size"}
+#   too_large          file bigger than IngestLimits.max_bytes          {"limit", "size"?}
+#                      (or a sheet spanning more than max_cells)
 #   unsupported_type   content is no accepted format (PNG as .xlsx...)   {"detected"?}
-#   unreadable         broken file of an accepted type                  {"kind"}
+#   unreadable         broken file of an accepted type, or one whose    {"kind"?}
+#                      reading killed the worker process
 #   encrypted          password-protected workbook                      {}
 #   empty              no non-empty row at all                          {}
 #   header_only        a header (or a single text row) and no data      {}
@@ -39,6 +41,10 @@ class IngestLimits:
     max_cell_chars: int = 1000
     # xlsx/ods uncompressed total, checked from the zip directory before inflating.
     max_inflated_bytes: int = 200 * 1024 * 1024
+    # A spreadsheet's grid from A1 to its farthest cell, checked before a reader builds it
+    # densely (32 bytes a cell in the reader, then a Python list of lists): ~1 GB at most.
+    # max_rows x max_columns would be 200M cells, 6.4 GB; real lists are far narrower.
+    max_cells: int = 20_000_000
 
 
 class IngestError(Exception):

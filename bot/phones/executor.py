@@ -1,4 +1,5 @@
-"""Running ingestion off the event loop: a process pool, a thread as the fallback."""
+"""Running ingestion off the event loop: a process pool; a thread only when processes
+cannot start at all."""
 
 from __future__ import annotations
 
@@ -11,14 +12,23 @@ import os
 import threading
 from concurrent.futures import Executor
 
-from .errors import IngestLimits
+from .errors import IngestError, IngestLimits
 from .ingest import ingest_bytes
 from .normalize import warm_up
 from .result import IngestResult
+from .sniff import extension
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
+# Address space a worker may take: a runaway allocation (a reader building a huge grid)
+# fails in that worker (MemoryError, or an abort that breaks the pool) instead of pushing
+# the machine into swap. A 20 MB list peaks near 1 GB; the rest is the interpreter's and
+# the libraries' reserved address space.
+WORKER_MEMORY_BYTES = 3 * 1024**3
+_FORKSERVER_PRELOAD = ["bot.forkserver_preload"]
+# What a worker runs (a seam for tests that make a worker die on purpose).
+_job = ingest_bytes
 _lock = threading.Lock()
 _pool: Executor | None = None
 _pool_broken = False
@@ -32,10 +42,14 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
             try:
                 # Not fork: a forked copy of a process whose other threads (the bot's,
                 # polars' pool) held locks can deadlock in the child.
+                ctx = multiprocessing.get_context("forkserver")
+                # The forkserver dies with the bot (and with it, its workers).
+                ctx.set_forkserver_preload(_FORKSERVER_PRELOAD)
                 _pool = cf.ProcessPoolExecutor(
                     max_workers=max_workers,
-                    mp_context=multiprocessing.get_context("forkserver"),
+                    mp_context=ctx,
                     initializer=_init_worker,
+                    initargs=(WORKER_MEMORY_BYTES,),
                 )
             except (OSError, NotImplementedError, ValueError) as exc:
                 log.warning("phone lists: no process pool (%s); using threads", exc)
@@ -43,13 +57,31 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
         return _pool
 
 
-def _init_worker() -> None:
+def _init_worker(memory_bytes: int | None = None) -> None:
+    from bot.lifeline import die_with_parent
+
+    # Dies with the forkserver, which dies with the bot: no orphan holds memory or the
+    # bot's stdout after a crash of the bot.
+    die_with_parent()
+    if memory_bytes:
+        _limit_memory(memory_bytes)
     # Below the bot's own process: while big lists are read, answers to everyone else
     # must still get the CPU first.
     with contextlib.suppress(OSError):
         os.nice(10)
     # The number-prefix table (~2 s to fill): paid at start, not by the first upload.
     warm_up()
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        soft = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _ready() -> bool:
@@ -74,6 +106,33 @@ def shutdown_executor(wait: bool = True) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
+def _discard(pool: Executor) -> bool:
+    """Drop a broken pool so that the next file gets a new one; True for the caller that
+    dropped it (the one to log the incident: every file in it sees the same break)."""
+    global _pool
+    with _lock:
+        if _pool is not pool:
+            return False
+        _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+    return True
+
+
+def _submit(pool: Executor, *args: object) -> cf.Future[IngestResult] | None:
+    """The job in the pool; None when the pool cannot run it at all (no processes)."""
+    global _pool_broken
+    try:
+        return pool.submit(_job, *args)
+    except cf.BrokenExecutor:
+        raise
+    except (OSError, RuntimeError, NotImplementedError) as exc:
+        log.warning("phone lists: worker processes cannot start (%s); using threads", exc)
+        with _lock:
+            _pool_broken = True
+        _discard(pool)
+        return None
+
+
 async def ingest_bytes_async(
     data: bytes,
     filename: str,
@@ -82,21 +141,47 @@ async def ingest_bytes_async(
     executor: Executor | None = None,
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
-    does not hold the GIL the bot's other dialogs need; a thread if processes can't run.
-    The result comes back pickled: PhoneList pickles as a few big objects (columnar)."""
-    global _pool_broken, _pool
-    loop = asyncio.get_running_loop()
+    does not hold the GIL the bot's other dialogs need; a thread only if processes can't
+    start at all. The result comes back pickled: PhoneList pickles as a few big objects
+    (columnar).
+
+    A worker that dies on a file (an abort in a reader, the memory ceiling) refuses that
+    file as unreadable, and the next file gets a new pool. The file is never read again in
+    the bot's own process: whatever killed the worker would kill the bot."""
     pool = executor if executor is not None else get_executor()
-    if pool is not None:
+    if pool is None:
+        return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+    try:
+        future = _submit(pool, data, filename, limits)
+    except cf.BrokenExecutor:
+        if executor is not None:
+            raise
+        # Broken by an earlier file, before this one was given to it: a new pool takes it.
+        _discard(pool)
+        pool = get_executor()
+        if pool is None:
+            return await asyncio.to_thread(ingest_bytes, data, filename, limits)
         try:
-            return await loop.run_in_executor(pool, ingest_bytes, data, filename, limits)
-        except cf.BrokenExecutor as exc:
-            if executor is not None:
-                raise
-            log.warning("phone lists: process pool broke (%s); using a thread", exc)
-            with _lock:
-                _pool_broken = True
-                broken, _pool = _pool, None
-            if broken is not None:
-                broken.shutdown(wait=False, cancel_futures=True)
-    return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+            future = _submit(pool, data, filename, limits)
+        except cf.BrokenExecutor:
+            raise IngestError("unreadable", kind=extension(filename)) from None
+    if future is None:
+        return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+    try:
+        return await asyncio.wrap_future(future)
+    except cf.BrokenExecutor:
+        if (executor is None and _discard(pool)) or executor is not None:
+            log.error(
+                "phone lists: a worker process died reading a .%s file of %d bytes; "
+                "the file is refused, a new pool takes the next one",
+                extension(filename) or "?",
+                len(data),
+            )
+        raise IngestError("unreadable", kind=extension(filename)) from None
+    except MemoryError:
+        log.error(
+            "phone lists: a .%s file of %d bytes exceeded the worker's memory ceiling; refused",
+            extension(filename) or "?",
+            len(data),
+        )
+        raise IngestError("unreadable", kind=extension(filename)) from None

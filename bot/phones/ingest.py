@@ -11,6 +11,7 @@ from bot.gcpause import without_gc
 
 from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
+from .extent import check_extent
 from .normalize import normalize_value, split_pasted
 from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
@@ -190,6 +191,8 @@ def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits
     if kind != "text":
         if kind in ("xlsx", "ods"):
             check_zip(data, limits)
+        # Before the reader: it builds the whole grid at once, however sparse.
+        check_extent(data, kind, limits)
         return _ingest_chunks(
             read_sheet(data, kind, limits), limits, text_values=False, source_kind=kind
         )

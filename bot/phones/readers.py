@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
 
 from .errors import IngestError, IngestLimits
+from .extent import check_grid
 
 CHUNK_ROWS = 4096  # small enough to stay in CPU caches, big enough for C-level loops
 Chunk = tuple[list[Sequence[object]], Sequence[int]]
@@ -42,11 +43,10 @@ def read_sheet(data: bytes, kind: str, limits: IngestLimits) -> Iterator[Chunk]:
             if sheet.start is None or sheet.height == 0:
                 continue
             # Data rows are counted exactly later; this refuses absurd sheets before
-            # they become Python objects (slack for a header, titles and blank rows).
-            if sheet.height > limits.max_rows + 1000:
-                raise IngestError("too_many_rows", limit=limits.max_rows)
-            if sheet.width > limits.max_columns:
-                raise IngestError("too_many_columns", limit=limits.max_columns)
+            # they become Python objects, which start at A1 (skip_empty_area=False): the
+            # grid's far corner counts, not the used range's size. extent.py has already
+            # bounded what calamine itself allocates.
+            check_grid(sheet.end[0] + 1, sheet.end[1] + 1, limits)
             rows = sheet.to_python(skip_empty_area=False)
             if not any(any(c != "" for c in r) for r in rows[: sheet.start[0] + 1000]):
                 continue

@@ -68,7 +68,8 @@ def _cell(ref: str, v: int | str) -> str:
     # CR as a character reference: a literal one would be read back as LF.
     text = escape(_XML_INVALID.sub("\ufffd", str(v)), {"\r": "&#13;"})
     # An inline string is text by type; Excel never evaluates it, whatever it starts with.
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    # Style 1 is quotePrefix: the cell stays text after a user edits it or saves as CSV.
+    return f'<c r="{ref}" s="1" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
 _OOXML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -82,6 +83,7 @@ _CONTENT_TYPES = (
     '<Default Extension="xml" ContentType="application/xml"/>'
     f'<Override PartName="/xl/workbook.xml" ContentType="{_OOXML}.sheet.main+xml"/>'
     f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_OOXML}.worksheet+xml"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{_OOXML}.styles+xml"/>'
     "</Types>"
 )
 _ROOT_RELS = (
@@ -100,7 +102,24 @@ _WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     f'<Relationships xmlns="{_PKG}/relationships">'
     f'<Relationship Id="rId1" Type="{_DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_DOC_REL}/styles" Target="styles.xml"/>'
     "</Relationships>"
+)
+# The least a styles part needs; cell format 1 = text with quotePrefix (Excel's leading
+# apostrophe): an edited or re-saved "=..." or "+7..." stays a value, not a formula.
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1" '
+    'applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
 )
 _SHEET_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -123,5 +142,6 @@ def _xlsx(rows: Iterable[tuple[int | str, str, str]]) -> bytes:
         zf.writestr("_rels/.rels", _ROOT_RELS)
         zf.writestr("xl/workbook.xml", _WORKBOOK)
         zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        zf.writestr("xl/styles.xml", _STYLES)
         zf.writestr("xl/worksheets/sheet1.xml", "".join(parts))
     return buf.getvalue()

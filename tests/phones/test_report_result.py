@@ -142,14 +142,14 @@ async def test_async_with_given_executor_and_errors() -> None:
         assert err.value.code == "empty"
 
 
-async def test_async_falls_back_to_thread_when_pool_breaks(monkeypatch) -> None:
+async def test_async_uses_a_thread_only_when_processes_cannot_start(monkeypatch) -> None:
     import bot.phones.executor as ex
 
-    class Broken(cf.Executor):
+    class NoProcesses(cf.Executor):
         def submit(self, *a, **k):
-            raise cf.BrokenExecutor("no processes here")
+            raise OSError("fork failed")
 
-    monkeypatch.setattr(ex, "_pool", Broken())
+    monkeypatch.setattr(ex, "_pool", NoProcesses())
     monkeypatch.setattr(ex, "_pool_broken", False)
     res = await ingest_bytes_async(b"phone\n89161234567\n", "a.csv")
     assert res.accepted == 1

@@ -1,0 +1,41 @@
+"""End to end: a 1.6 KB spreadsheet whose grid is huge is refused by the running bot, which
+lives on (same pid) and reads the next, good, file.
+
+Before the fix the worker aborted on it, the bot parsed it again in its own process and
+aborted too (exit -6): every supervisor's dialog was gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.dialog.flows import contacts_xlsx
+from tests.e2e.conftest import ANNA, BotProcess, Supervisor, has_button
+from tests.e2e.test_bot_process import CREATE, walk_to_phones
+from tests.fakes.telegram_api import Chat, FakeTelegram
+from tests.phones.sparse import sparse_xlsx
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_sparse_xlsx_is_refused_and_the_bot_lives_on(
+    fake: FakeTelegram, start_bot: Any
+) -> None:
+    bot: BotProcess = await start_bot()
+    pid = bot.process.pid
+    anna = Supervisor(fake, fake.add_chat(Chat.private(ANNA)), ANNA)
+    await walk_to_phones(anna, name="Разреженный", attempts="1", window="9-18")
+
+    bomb = sparse_xlsx([("A1", "Телефон"), ("A2", 79161234567), ("XFD1048576", 1)])
+    assert len(bomb) < 2000
+    refusal = await anna.upload(bomb, "Клиенты.xlsx", lambda m: "❗" in (m.text or ""))
+    assert "Слишком много строк" in refusal.text
+    # The same question again, in the same live process.
+    await anna.wait_text("Отправьте список")
+    assert bot.process.returncode is None and bot.process.pid == pid
+
+    summary = await anna.upload(contacts_xlsx(), "Клиенты.xlsx", has_button(CREATE))
+    assert "Номеров: 2" in summary.text
+    assert bot.process.returncode is None
