@@ -189,6 +189,8 @@ def ingest_error_text(error: IngestError) -> str:
             "This is not a table or a text file. Send .xlsx, .xls, .ods, .csv or .txt."
         ),
         "unreadable": _("The file is damaged and cannot be read. Save it again and resend."),
+        "read_failed": _("The file could not be read. Save it as CSV and send it again."),
+        "too_many_cells": _("The file holds too much data. Save it as CSV or split it up."),
         "empty": _("The file is empty."),
         "header_only": _("The file has a header but no rows."),
         "no_phone_column": _("No phone column found. Name it «Телефон» or «phone» and resend."),

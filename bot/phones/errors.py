@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 # Every code IngestError may carry; the dialog checks each has a translation.
 #   too_large          file bigger than IngestLimits.max_bytes          {"limit", "size"?}
-#                      (or a sheet spanning more than max_cells)
+#   too_many_cells     a sheet's grid spans more than max_cells         {"limit"}
 #   unsupported_type   content is no accepted format (PNG as .xlsx...)   {"detected"?}
-#   unreadable         broken file of an accepted type, or one whose    {"kind"?}
-#                      reading killed the worker process
+#   unreadable         broken file of an accepted type                  {"kind"?}
+#   read_failed        reading it killed the worker process (or hit    {"kind"?}
+#                      its memory ceiling): the file's fault or not, it is refused
 #   encrypted          password-protected workbook                      {}
 #   empty              no non-empty row at all                          {}
 #   header_only        a header (or a single text row) and no data      {}
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 #   zip_bomb           xlsx/ods would inflate past max_inflated_bytes   {"limit"}
 ERROR_CODES: tuple[str, ...] = (
     "too_large",
+    "too_many_cells",
     "unsupported_type",
     "unreadable",
+    "read_failed",
     "encrypted",
     "empty",
     "header_only",

@@ -164,7 +164,7 @@ async def ingest_bytes_async(
         try:
             future = _submit(pool, data, filename, limits)
         except cf.BrokenExecutor:
-            raise IngestError("unreadable", kind=extension(filename)) from None
+            raise IngestError("read_failed", kind=extension(filename)) from None
     if future is None:
         return await asyncio.to_thread(ingest_bytes, data, filename, limits)
     try:
@@ -177,11 +177,11 @@ async def ingest_bytes_async(
                 extension(filename) or "?",
                 len(data),
             )
-        raise IngestError("unreadable", kind=extension(filename)) from None
+        raise IngestError("read_failed", kind=extension(filename)) from None
     except MemoryError:
         log.error(
             "phone lists: a .%s file of %d bytes exceeded the worker's memory ceiling; refused",
             extension(filename) or "?",
             len(data),
         )
-        raise IngestError("unreadable", kind=extension(filename)) from None
+        raise IngestError("read_failed", kind=extension(filename)) from None

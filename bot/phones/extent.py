@@ -46,7 +46,7 @@ def check_extent(data: bytes, kind: str, limits: IngestLimits) -> None:
     for rows, cols, reserved in extents:
         check_grid(rows, cols, limits)
         if reserved > limits.max_cells:  # what the reader allocates up front (xls)
-            raise IngestError("too_large", limit=limits.max_bytes)
+            raise IngestError("too_many_cells", limit=limits.max_cells)
 
 
 def check_grid(rows: int, cols: int, limits: IngestLimits) -> None:
@@ -56,7 +56,7 @@ def check_grid(rows: int, cols: int, limits: IngestLimits) -> None:
     if cols > limits.max_columns:
         raise IngestError("too_many_columns", limit=limits.max_columns)
     if rows * cols > limits.max_cells:
-        raise IngestError("too_large", limit=limits.max_bytes)
+        raise IngestError("too_many_cells", limit=limits.max_cells)
 
 
 # --- streamed XML ---------------------------------------------------------------------------

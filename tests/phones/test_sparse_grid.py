@@ -55,13 +55,13 @@ def test_two_far_cells_in_a_tiny_xlsx_are_refused(no_reader: None) -> None:
 def test_a_grid_within_rows_and_columns_but_over_the_cell_budget(no_reader: None) -> None:
     # 1,001,000 rows x 200 columns passes both old checks and needed ~6.4 GB.
     err = _refused(sparse_xlsx([("A1", "Телефон"), ("GR1001000", 1)]), "list.xlsx")
-    assert err.code == "too_large"
+    assert err.code == "too_many_cells"
     assert _refused(sparse_xlsx([("A1", "x"), ("IV2", 1)]), "w.xlsx").code == "too_many_columns"
 
 
 def test_the_declared_dimension_is_not_trusted(no_reader: None) -> None:
     lying = sparse_xlsx([("A1", "Телефон"), ("GR1001000", 1)], dimension="A1:A2")
-    assert _refused(lying, "list.xlsx").code == "too_large"
+    assert _refused(lying, "list.xlsx").code == "too_many_cells"
 
 
 def test_cells_without_references_are_placed_as_the_reader_places_them(no_reader: None) -> None:
@@ -112,7 +112,7 @@ def test_ods_repeats_are_counted(no_reader: None) -> None:
     )
     assert _refused(tall, "tall.ods").code == "too_many_rows"
     dense = sparse_ods(ods_row(ods_text("Телефон")) + ods_row(ods_text("1", 150), 200_000))
-    assert _refused(dense, "dense.ods").code == "too_large"
+    assert _refused(dense, "dense.ods").code == "too_many_cells"
 
 
 def test_ods_padding_of_empty_repeats_holds_nothing() -> None:
@@ -131,7 +131,7 @@ def test_xls_far_cell_and_lying_dimensions(no_reader: None) -> None:
     # DIMENSIONS claiming 65536 x 65535: the reader reserved 171 GB for it up front.
     lying = with_xls_dimensions(xls_cells([(0, 0, "Телефон"), (1, 0, "89161234567")]),
                                 65_536, 65_535)
-    assert _refused(lying, "lying.xls").code == "too_large"
+    assert _refused(lying, "lying.xls").code == "too_many_cells"
 
 
 def test_xls_many_rows_go_through_the_regular_fat() -> None:

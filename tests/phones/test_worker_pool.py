@@ -43,7 +43,7 @@ async def test_a_worker_that_aborts_refuses_the_file_and_a_new_pool_takes_the_ne
     with caplog.at_level(logging.ERROR, logger="bot.phones.executor"):
         with pytest.raises(IngestError) as err:
             await asyncio.wait_for(ingest_bytes_async(b"ABORT", "sparse.xlsx"), TIMEOUT)
-    assert err.value.code == "unreadable"
+    assert err.value.code == "read_failed"
     died = [r for r in caplog.records if "worker process died" in r.getMessage()]
     assert len(died) == 1
     assert ex._pool is None and ex._pool_broken is False
@@ -64,14 +64,14 @@ async def test_files_caught_in_one_crash_log_it_once(
             ),
             TIMEOUT,
         )
-    assert all(isinstance(r, IngestError) and r.code == "unreadable" for r in results)
+    assert all(isinstance(r, IngestError) and r.code == "read_failed" for r in results)
     assert len([r for r in caplog.records if "worker process died" in r.getMessage()]) == 1
 
 
 async def test_a_memory_error_in_a_worker_refuses_the_file(crashing_pool: None) -> None:
     with pytest.raises(IngestError) as err:
         await asyncio.wait_for(ingest_bytes_async(b"NOMEM", "big.xlsx"), TIMEOUT)
-    assert err.value.code == "unreadable"
+    assert err.value.code == "read_failed"
     assert (await asyncio.wait_for(ingest_bytes_async(GOOD, "a.csv"), TIMEOUT)).accepted == 1
 
 
