@@ -10,14 +10,20 @@ from __future__ import annotations
 import sys
 import urllib.request
 
-from bot.settings import load_settings_or_exit
+from bot.settings import Settings, load_settings_or_exit
+
+
+def health_url(settings: Settings) -> str | None:
+    """What the check GETs; None in polling mode (nothing to ask)."""
+    if settings.webhook_url is None:
+        return None
+    return f"http://127.0.0.1:{settings.webhook_port}{settings.healthz_path}"
 
 
 def main() -> int:
-    settings = load_settings_or_exit()
-    if settings.webhook_url is None:
+    url = health_url(load_settings_or_exit())
+    if url is None:
         return 0
-    url = f"http://127.0.0.1:{settings.webhook_port}{settings.healthz_path}"
     try:
         with urllib.request.urlopen(url, timeout=4) as response:
             return 0 if response.status == 200 else 1
