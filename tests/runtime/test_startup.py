@@ -130,3 +130,31 @@ async def test_a_bot_started_before_telegram_is_reachable_comes_up_by_itself(
     assert retries and all("retrying in" in line for line in retries)
     assert "try 1 failed, retrying in 1 s" in retries[0]
     assert_clean_log(log)
+
+
+async def test_the_backoff_doubles_up_to_30_seconds_and_a_refusal_is_not_retried() -> None:
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.methods import GetMe
+
+    from bot.runner import StartupError, startup_call
+
+    slept: list[float] = []
+    failures = iter(range(8))
+
+    async def flaky() -> str:
+        if next(failures, None) is not None:
+            raise TelegramNetworkError(method=GetMe(), message="ClientConnectorError: refused")
+        return "up"
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    assert await startup_call("getMe", flaky, sleep=sleep) == "up"
+    assert slept == [1, 2, 4, 8, 16, 30, 30, 30]
+
+    async def refused() -> str:
+        raise TelegramUnauthorizedError(method=GetMe(), message="Unauthorized")
+
+    with pytest.raises(StartupError, match=r"^BOT_TOKEN: "):
+        await startup_call("getMe", refused, sleep=sleep)
+    assert len(slept) == 8
