@@ -15,7 +15,7 @@ def main() -> None:
     setup_logging(settings.log_level)
     # Imported late: a configuration error is reported without importing aiogram.
     from bot.app import load_app_presets
-    from bot.runner import run
+    from bot.runner import StartupError, run
 
     try:
         load_app_presets(settings)
@@ -26,6 +26,9 @@ def main() -> None:
         asyncio.run(run(settings))
     except KeyboardInterrupt:
         pass
+    except StartupError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     logging.getLogger("bot").info("stopped")
 
 

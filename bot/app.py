@@ -10,10 +10,12 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
     BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
+    StateType,
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -33,10 +35,12 @@ from bot.drafts import (
     PhoneListStore,
     RedisInFlightMarks,
     RedisPhoneListStore,
+    Signer,
 )
 from bot.i18n import create_i18n
 from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
 from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
+from bot.middlewares.integrity import DroppedDraftNotice
 from bot.middlewares.logging import UpdateLoggingMiddleware
 from bot.presets import Presets, load_presets
 from bot.settings import Settings
@@ -67,9 +71,15 @@ class StateBackend:
 
 class DraftRedisStorage(RedisStorage):
     """RedisStorage whose drafts expire DRAFT_TTL_HOURS after their last change, together
-    with their uploaded list; a user's language choice (its own destiny) does not expire."""
+    with their uploaded list; a user's language choice (its own destiny) does not expire.
 
-    def __init__(self, redis: Redis, *, key_prefix: str, ttl: int, list_prefix: str) -> None:
+    Every state and data value is signed (`Signer`, bound to its key): a draft that does not
+    verify is deleted, remembered in `dropped` for DroppedDraftNotice to tell the user, and
+    read as no draft at all; a language choice that does not verify reads as none."""
+
+    def __init__(
+        self, redis: Redis, *, key_prefix: str, ttl: int, list_prefix: str, signer: Signer
+    ) -> None:
         super().__init__(
             redis,
             key_builder=DefaultKeyBuilder(prefix=key_prefix, with_bot_id=True, with_destiny=True),
@@ -77,6 +87,8 @@ class DraftRedisStorage(RedisStorage):
             data_ttl=ttl,
         )
         self.list_prefix = list_prefix
+        self.signer = signer
+        self.dropped: set[StorageKey] = set()
 
     async def close(self) -> None:
         """A no-op: aiogram's Dispatcher closes its storage first thing on shutdown, while
@@ -85,21 +97,94 @@ class DraftRedisStorage(RedisStorage):
     async def close_connections(self) -> None:
         await self.redis.aclose(close_connection_pool=True)
 
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if key.destiny == PREFS_DESTINY:
-            if not isinstance(data, dict):
-                raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
-            redis_key = self.key_builder.build(key, "data")
-            if data:
-                await self.redis.set(redis_key, self.json_dumps(data))
-            else:
-                await self.redis.delete(redis_key)
+    def take_dropped(self, key: StorageKey) -> bool:
+        """Whether `key`'s draft was refused since the last call (once per drop)."""
+        if key in self.dropped:
+            self.dropped.discard(key)
+            return True
+        return False
+
+    async def _refuse(self, key: StorageKey) -> None:
+        log.warning(
+            "stored draft chat=%s user=%s failed its integrity check: dropped",
+            key.chat_id,
+            key.user_id,
+        )
+        await self.redis.delete(
+            self.key_builder.build(key, "state"), self.key_builder.build(key, "data")
+        )
+        if key.destiny != PREFS_DESTINY:
+            self.dropped.add(key)
+
+    def _verified(self, name: str, value: bytes | str | None) -> tuple[bool, str | None]:
+        if value is None:
+            return True, None
+        text = self.signer.open_text(name, value)
+        return text is not None, text
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        redis_key = self.key_builder.build(key, "state")
+        if state is None:
+            await self.redis.delete(redis_key)
             return
-        await super().set_data(key, data)
+        value = state.state if isinstance(state, State) else state
+        await self.redis.set(
+            redis_key, self.signer.seal_text(redis_key, str(value)), ex=self.state_ttl
+        )
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        # The data is checked here too, in the same round trip: a forged draft is refused
+        # before any handler sees it, not halfway through one.
+        state_key = self.key_builder.build(key, "state")
+        data_key = self.key_builder.build(key, "data")
+        state_value, data_value = await self.redis.mget(state_key, data_key)
+        state_ok, state = self._verified(state_key, state_value)
+        data_ok, _ = self._verified(data_key, data_value)
+        if not (state_ok and data_ok):
+            await self._refuse(key)
+            return None
+        return state
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        redis_key = self.key_builder.build(key, "data")
+        ok, text = self._verified(redis_key, await self.redis.get(redis_key))
+        if not ok:
+            await self._refuse(key)
+            return {}
+        if text is None:
+            return {}
+        try:
+            data = self.json_loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):  # signed by us, so only a bug: still never a crash
+            await self._refuse(key)
+            return {}
+        return data
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, dict):
+            raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
+        redis_key = self.key_builder.build(key, "data")
+        if not data:
+            await self.redis.delete(redis_key)
+            return
+        value = self.signer.seal_text(redis_key, self.json_dumps(data))
+        if key.destiny == PREFS_DESTINY:
+            await self.redis.set(redis_key, value)
+            return
+        await self.redis.set(redis_key, value, ex=self.data_ttl)
         # The list lives as long as the draft that refers to it, not 24 h from its upload.
-        ref = data.get("phones_ref") if isinstance(data, dict) else None
+        ref = data.get("phones_ref")
         if isinstance(ref, str) and self.data_ttl is not None:
             await self.redis.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+
+
+def create_signer(settings: Settings) -> Signer:
+    key = settings.storage_hmac_key
+    return Signer.from_secret(
+        key.get_secret_value() if key else None, settings.bot_token.get_secret_value()
+    )
 
 
 def create_state_backend(
@@ -122,14 +207,17 @@ def create_state_backend(
         marks = MemoryInFlightMarks(isolation)
         return StateBackend(MemoryStorage(), isolation, MemoryPhoneListStore(ttl), None, marks)
     list_prefix = f"{prefix}:list"
-    storage = DraftRedisStorage(redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix)
+    signer = create_signer(settings)
+    storage = DraftRedisStorage(
+        redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix, signer=signer
+    )
     # Locks are held for the length of one update, across replicas: two taps on "Create"
     # handled by two replicas run one after the other. A crashed holder frees it after
     # `timeout`; a waiter gives up after `blocking_timeout` (the update then fails loudly).
     isolation = storage.create_isolation(lock_kwargs={"timeout": 60, "blocking_timeout": 90})
     assert isinstance(isolation, RedisEventIsolation)
-    phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix)
-    marks = RedisInFlightMarks(redis, prefix, isolation)
+    phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix, signer=signer)
+    marks = RedisInFlightMarks(redis, prefix, isolation, signer)
     return StateBackend(storage, isolation, phone_lists, redis, marks)
 
 
@@ -177,6 +265,10 @@ def create_dispatcher(
     access = AccessMiddleware(policy)
     dp.message.outer_middleware(access)
     dp.callback_query.outer_middleware(access)
+    # After access (strangers learn nothing), before anything reads the draft.
+    notice = DroppedDraftNotice()
+    dp.message.outer_middleware(notice)
+    dp.callback_query.outer_middleware(notice)
     dp.callback_query.outer_middleware(DraftGuard())
     dialogs = DialogMiddleware()
     dp.message.outer_middleware(dialogs)

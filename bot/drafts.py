@@ -2,10 +2,14 @@
 
 FSM data must stay small and JSON-safe, so it holds only a reference; the list itself
 (compressed by `PhoneList.to_bytes`) is kept here, in memory or in Redis with the draft's TTL.
+In Redis every value of the bot is signed (`Signer`): one written by anyone else is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import os
 import secrets
 import socket
@@ -15,6 +19,63 @@ from typing import Any, Protocol
 import orjson
 from aiogram.fsm.storage.base import BaseEventIsolation
 from redis.asyncio import Redis
+
+log = logging.getLogger("bot.storage")
+
+MAC_BYTES = 32  # HMAC-SHA256
+_DERIVATION_LABEL = b"campaign-bot storage hmac v1"
+
+
+class Signer:
+    """HMAC-SHA256 over a Redis key's name and its value: a value forged, altered, or
+    copied from another key (another user's draft) does not verify."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("HMAC key too short")
+        self._key = key
+
+    @classmethod
+    def from_secret(cls, hmac_key: str | None, bot_token: str) -> Signer:
+        """STORAGE_HMAC_KEY if set, else a key derived from BOT_TOKEN: the replicas of one
+        bot share the token already, and whoever holds it can impersonate the bot anyway."""
+        if hmac_key:
+            return cls(hmac_key.encode())
+        derived = hmac.new(bot_token.encode(), _DERIVATION_LABEL, hashlib.sha256).digest()
+        return cls(derived)
+
+    def _mac(self, name: str, data: bytes) -> bytes:
+        mac = hmac.new(self._key, name.encode() + b"\0", hashlib.sha256)
+        mac.update(data)  # not concatenated: a list is hundreds of KB
+        return mac.digest()
+
+    def seal(self, name: str, data: bytes) -> bytes:
+        return self._mac(name, data) + data
+
+    def open(self, name: str, blob: bytes) -> bytes | None:
+        """The value, or None when its signature is missing or wrong."""
+        mac, data = blob[:MAC_BYTES], blob[MAC_BYTES:]
+        if len(mac) == MAC_BYTES and hmac.compare_digest(mac, self._mac(name, data)):
+            return data
+        return None
+
+    def seal_text(self, name: str, text: str) -> str:
+        # Hex, so that values stay text for a client with decode_responses=True.
+        data = text.encode()
+        return self._mac(name, data).hex() + "." + text
+
+    def open_text(self, name: str, value: str | bytes) -> str | None:
+        raw = value if isinstance(value, bytes) else value.encode()
+        mac_hex, dot, data = raw.partition(b".")
+        if not dot or len(mac_hex) != 2 * MAC_BYTES:
+            return None
+        try:
+            mac = bytes.fromhex(mac_hex.decode("ascii"))
+        except ValueError:
+            return None
+        if not hmac.compare_digest(mac, self._mac(name, data)):
+            return None
+        return data.decode("utf-8", errors="replace")
 
 
 class PhoneListStore(Protocol):
@@ -57,21 +118,33 @@ class MemoryPhoneListStore:
 
 
 class RedisPhoneListStore:
-    def __init__(self, redis: Redis, ttl_seconds: int, prefix: str) -> None:
+    def __init__(self, redis: Redis, ttl_seconds: int, prefix: str, *, signer: Signer) -> None:
         self._redis = redis
         self._ttl = ttl_seconds
         self._prefix = prefix
+        self._signer = signer
 
     def _key(self, ref: str) -> str:
         return f"{self._prefix}:{ref}"
 
     async def put(self, data: bytes) -> str:
         ref = _new_ref()
-        await self._redis.set(self._key(ref), data, ex=self._ttl)
+        key = self._key(ref)
+        await self._redis.set(key, self._signer.seal(key, data), ex=self._ttl)
         return ref
 
     async def get(self, ref: str) -> bytes | None:
-        return await self._redis.get(self._key(ref))
+        """The list, or None when there is none or it is not ours (the dialog then asks
+        for the list again, as for an expired one)."""
+        key = self._key(ref)
+        blob = await self._redis.get(key)
+        if blob is None:
+            return None
+        data = self._signer.open(key, blob)
+        if data is None:
+            log.warning("stored list %s failed its integrity check: refused and deleted", ref)
+            await self._redis.delete(key)
+        return data
 
     async def delete(self, ref: str) -> None:
         await self._redis.delete(self._key(ref))
@@ -155,12 +228,16 @@ class MemoryInFlightMarks:
 class RedisInFlightMarks:
     """`<prefix>:inflight` (hash: key -> entry) lists the submissions in flight;
     `<prefix>:inflight:<key>` is the holder's heartbeat (short TTL, renewed while the POST
-    runs); `<prefix>:inflight-claim:<key>` (SET NX) makes one replica the reporter."""
+    runs); `<prefix>:inflight-claim:<key>` (SET NX) makes one replica the reporter.
+    Entries are signed like every other value: a forged one is dropped, never reported."""
 
-    def __init__(self, redis: Redis, prefix: str, isolation: BaseEventIsolation) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, isolation: BaseEventIsolation, signer: Signer
+    ) -> None:
         self.holder = new_replica_id()
         self.isolation = isolation
         self._redis = redis
+        self._signer = signer
         self._registry = f"{prefix}:inflight"
         self._prefix = prefix
 
@@ -168,7 +245,9 @@ class RedisInFlightMarks:
         return f"{self._registry}:{key}"
 
     async def hold(self, key: str, entry: dict[str, Any]) -> None:
-        body = orjson.dumps({**entry, "holder": self.holder})
+        body = self._signer.seal(
+            self._beat_key(key), orjson.dumps({**entry, "holder": self.holder})
+        )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._beat_key(key), self.holder, ex=HEARTBEAT_TTL_SECONDS)
             pipe.hset(self._registry, key, body)
@@ -198,9 +277,11 @@ class RedisInFlightMarks:
             beating = await pipe.execute()
         found = []
         for key, raw, alive in zip(keys, entries.values(), beating, strict=True):
+            body = self._signer.open(self._beat_key(key), raw)
             try:
-                found.append((key, orjson.loads(raw), bool(alive)))
+                found.append((key, orjson.loads(body if body is not None else b""), bool(alive)))
             except orjson.JSONDecodeError:
+                log.warning("in-flight mark refused: not signed by this bot key=%s", key)
                 await self._redis.hdel(self._registry, key)
         return found
 

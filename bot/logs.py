@@ -5,16 +5,29 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from urllib.parse import unquote, urlsplit
 
 # Bot API URLs carry the token in the path: /bot123456:ABC.../sendMessage
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 # Bearer tokens and similar header values.
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
-# Anything that looks like a phone number: +7 916 123-45-67, 89161234567, …
-# Not the values of our own id fields (user=7123456789, chat=-1001234567890, id=…):
-# Telegram ids are as long as phone numbers, and a log that hides them is no use.
-_ID_FIELD = r"(?<!id=)(?<!id=-)(?<!chat=)(?<!chat=-)(?<!user=)(?<!owner=)"
-_PHONE = re.compile(_ID_FIELD + r"(?<![\w])\+?\d[\d\s().-]{8,}\d(?![\w])")
+# Phone numbers, however written: +7 916 123-45-67, 8 (916) 123 45 67, +7/916/1234567,
+# +7–916–123–45–67 (any dash), glued to a word (tel79161234567). The rule that tells them
+# from Telegram ids (docs/runtime.md, "Logs"): a run of 10-15 digits is a phone, except
+#  - after a minus (chat ids: -1001234567890), and
+#  - the bare value of an id field (id=, chat=, user=, owner=, update=, message=) unless it
+#    starts with + or is 11 digits starting with 7 or 8 (a Russian number; user ids are 10
+#    digits at most today). Longer runs (callback query ids) are not phones.
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d-"
+_SEP = rf"[\s()./{_DASHES}]"
+_PHONE = re.compile(
+    r"(?P<field>(?<![A-Za-z_])(?:id|chat|user|owner|update|message)=)?"
+    rf"(?P<neg>(?<![\w{_DASHES}])[{_DASHES}])?"
+    rf"(?<!\d)(?P<num>\+?\d(?:{_SEP}{{0,3}}\d){{9,}})(?!\d)"
+)
+# Not phones although digits and separators: dates (2026-12-01 09) and IPv4 addresses.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 # Exact secrets of this process (BOT_TOKEN, API tokens): redacted whatever their shape.
 _secrets: set[str] = set()
@@ -33,6 +46,18 @@ def register_secret(value: str | None) -> None:
         _secret_re = re.compile("|".join(re.escape(s) for s in alternatives))
 
 
+def register_url_password(url: str) -> None:
+    """The password in a URL such as REDIS_URL (redis://user:password@host), as written
+    and percent-decoded."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if password:
+        register_secret(password)
+        register_secret(unquote(password))
+
+
 def redact(text: str) -> str:
     pattern = _secret_re
     if pattern is not None:
@@ -43,10 +68,15 @@ def redact(text: str) -> str:
 
 
 def _mask(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match[0])
-    if len(digits) < 10:
+    number = match["num"]
+    digits = re.sub(r"\D", "", number)
+    if not 10 <= len(digits) <= 15 or match["neg"]:
         return match[0]
-    return f"{match[0][:3]}***{digits[-2:]}"
+    if _DATE.search(number) or _IPV4.fullmatch(number):
+        return match[0]
+    if match["field"] and number.isdigit() and not (len(digits) == 11 and digits[0] in "78"):
+        return match[0]  # a Telegram id
+    return f"{match['field'] or ''}{number[:3]}***{digits[-2:]}"
 
 
 class RedactingFilter(logging.Filter):

@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -19,7 +26,7 @@ from bot.app import (
     set_commands,
 )
 from bot.i18n import create_i18n
-from bot.logs import register_secret
+from bot.logs import register_secret, register_url_password
 from bot.phones import shutdown_executor, start_executor
 from bot.settings import Settings
 from bot.telegram import create_bot
@@ -30,13 +37,67 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # On shutdown in webhook mode: how long updates still being handled may take, before the
 # dispatcher's shutdown waits (up to SHUTDOWN_WAIT_SECONDS) for submissions.
 WEBHOOK_UPDATES_WAIT_SECONDS = 10.0
+# Seconds between start-up attempts while Telegram cannot be reached; the last one repeats.
+STARTUP_BACKOFF = (1, 2, 4, 8, 16, 30)
+
+T = TypeVar("T")
+
+
+class StartupError(Exception):
+    """Start-up cannot succeed by waiting (e.g. the token is refused): one line, exit 2."""
 
 
 def _register_secrets(settings: Settings) -> None:
     """Secrets the log filter must never let through, whatever logs them."""
-    for secret in (settings.bot_token, settings.campaign_api_token, settings.webhook_secret):
+    for secret in (
+        settings.bot_token,
+        settings.campaign_api_token,
+        settings.webhook_secret,
+        settings.storage_hmac_key,
+    ):
         if secret is not None:
             register_secret(secret.get_secret_value())
+    if settings.redis_url:
+        register_url_password(settings.redis_url)
+
+
+async def startup_call(
+    what: str,
+    call: Callable[[], Awaitable[T]],
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> T:
+    """A Bot API call the bot cannot start without. Telegram unreachable (no network yet,
+    DNS, timeout, 5xx): try again with a capped backoff, one log line per try, until it
+    answers; the token refused: StartupError naming BOT_TOKEN, since waiting cannot help."""
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except TelegramUnauthorizedError:
+            raise StartupError(
+                f"BOT_TOKEN: Telegram refused the token (401 Unauthorized) at {what}"
+            ) from None
+        except (TelegramNetworkError, TelegramServerError) as error:
+            delay = STARTUP_BACKOFF[min(attempt, len(STARTUP_BACKOFF) - 1)]
+            attempt += 1
+            log.warning(
+                "Telegram unreachable at %s (%s: %s): try %d failed, retrying in %d s",
+                what,
+                type(error).__name__,
+                error.message,
+                attempt,
+                delay,
+            )
+            await sleep(delay)
+
+
+def public_url(url: str) -> str:
+    """A URL fit for the log: no user, password, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 async def run(settings: Settings) -> None:
@@ -47,7 +108,8 @@ async def run(settings: Settings) -> None:
     dp = create_dispatcher(settings, deps, backend, i18n=i18n)
     bot = create_bot(settings)
     try:
-        me = await bot.get_me()
+        # bot.me() caches the answer, so start_polling does not ask again.
+        me = await startup_call("getMe", bot.me)
         log.info(
             "bot @%s (id %s) starting, mode=%s storage=%s",
             me.username,
@@ -55,7 +117,7 @@ async def run(settings: Settings) -> None:
             "polling" if settings.webhook_url is None else "webhook",
             type(backend.storage).__name__,
         )
-        await set_commands(bot, i18n)
+        await startup_call("setMyCommands", lambda: set_commands(bot, i18n))
         await asyncio.to_thread(start_executor)
         if settings.webhook_url is None:
             await run_polling(dp, bot)
@@ -72,7 +134,7 @@ async def run(settings: Settings) -> None:
 
 async def run_polling(dp: Dispatcher, bot: Bot) -> None:
     # Polling and a webhook exclude each other: polling is chosen by leaving WEBHOOK_URL empty.
-    await bot.delete_webhook(drop_pending_updates=False)
+    await startup_call("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False))
     # SIGTERM/SIGINT stop polling; the dispatcher's shutdown then waits for running work.
     await dp.start_polling(
         bot,
@@ -101,12 +163,14 @@ def create_webhook_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Appl
         return web.json_response({"ok": True})
 
     app.router.add_get("/healthz", healthz)
+    if settings.healthz_path != "/healthz":
+        app.router.add_get(settings.healthz_path, healthz)
     # Required with WEBHOOK_URL (settings); tests may serve the app without one.
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     # Registered before setup_application: aiohttp runs on_shutdown callbacks in order, so
     # updates in progress finish first, then the dispatcher's shutdown waits for submissions.
     WebhookHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-        app, path=settings.webhook_path
+        app, path=settings.webhook_listen_path
     )
     setup_application(app, dp, bot=bot)
     return app
@@ -135,8 +199,16 @@ async def run_webhook(
     try:
         site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
         await site.start()
-        await bot.set_webhook(**webhook_options(dp, settings))
-        log.info("webhook server on %s:%s", settings.webhook_host, settings.webhook_port)
+        options = webhook_options(dp, settings)
+        await startup_call("setWebhook", lambda: bot.set_webhook(**options))
+        log.info(
+            "webhook: Telegram delivers to %s; listening on %s:%s%s (health %s)",
+            public_url(options["url"]),
+            settings.webhook_host,
+            settings.webhook_port,
+            settings.webhook_listen_path,
+            settings.healthz_path,
+        )
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         handled: list[signal.Signals] = []

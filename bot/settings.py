@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     default_locale: str = "ru"
 
     redis_url: str | None = None
+    # Key of the HMAC that signs drafts and lists in Redis; empty = derived from BOT_TOKEN.
+    storage_hmac_key: SecretStr | None = None
     # Keys are "<prefix>:..."; bots (or test runs) sharing one Redis need prefixes of their own.
     redis_key_prefix: str = Field("campaign-bot", min_length=1)
     draft_ttl_hours: float = Field(24.0, gt=0)
@@ -85,7 +87,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(8080, gt=0, lt=65536)
-    webhook_path: str = "/webhook"
+    # Empty = the path of WEBHOOK_URL; set it only when a proxy rewrites the path.
+    webhook_path: str | None = None
 
     max_file_mb: float = Field(20.0, gt=0)
     max_rows: int = Field(1_000_000, gt=0)
@@ -150,6 +153,20 @@ class Settings(BaseSettings):
             raise ValueError("1-256 characters: letters, digits, _ and -")
         return value
 
+    @field_validator("webhook_path")
+    @classmethod
+    def _check_webhook_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must start with /, e.g. /webhook")
+        return value
+
+    @field_validator("storage_hmac_key")
+    @classmethod
+    def _check_hmac_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("at least 16 characters (a random string, e.g. 32 hex digits)")
+        return value
+
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         if self.webhook_url is not None and self.webhook_secret is None:
@@ -172,6 +189,20 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def webhook_listen_path(self) -> str:
+        """Where the server takes updates: WEBHOOK_PATH if set, else WEBHOOK_URL's own path,
+        so that the URL registered with Telegram and the route served agree by default."""
+        if self.webhook_path:
+            return self.webhook_path
+        if self.webhook_url is not None and self.webhook_url.path:
+            return self.webhook_url.path
+        return "/webhook"
+
+    @property
+    def healthz_path(self) -> str:
+        return healthz_path(self.webhook_listen_path)
+
+    @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
@@ -184,6 +215,13 @@ class Settings(BaseSettings):
         # Rounded, not truncated, and at least 1 s: 1/3600 h is 0.99999... s in binary
         # floats, and Redis refuses an expiry of 0.
         return max(1, round(self.draft_ttl_hours * 3600))
+
+
+def healthz_path(listen_path: str) -> str:
+    """The health check's path, beside the webhook's: /tg/webhook -> /tg/healthz, so that a
+    proxy forwarding only /tg/... reaches it too (the server also answers /healthz)."""
+    parent = listen_path.rsplit("/", 1)[0]
+    return f"{parent}/healthz"
 
 
 class SettingsError(Exception):

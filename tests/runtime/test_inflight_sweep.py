@@ -196,3 +196,26 @@ async def test_a_new_draft_started_beside_is_left_alone_by_the_report(
     assert await sender.backend.storage.get_data(key) == before
     assert await sender.backend.storage.get_state(key) == "CampaignForm:description"
     assert sender.api.campaign_requests == []
+
+
+async def test_a_forged_mark_is_dropped_not_reported(
+    make_bot_under_test: Callable[..., BotUnderTest],
+) -> None:
+    """Someone writing into the bot's Redis cannot make it message a chat of their choice."""
+    app = make_bot_under_test()
+    chat = app.fake.add_chat(Chat.private(ANNA))
+    redis = app.backend.redis
+    assert redis is not None
+    registry = app.deps.inflight._registry
+    forged = (
+        b'{"chat": %d, "user": %d, "dialog": "abc", "name": "x", "phones": 1, "holder": "h-1-x"}'
+        % (
+            chat.id,
+            ANNA.id,
+        )
+    )
+    await redis.hset(registry, "1:2:abc-0", forged)
+    before = len(app.fake.messages(chat.id))
+    assert await asyncio.wait_for(_sweeper(app).sweep(), 10) == 0
+    assert await redis.hexists(registry, "1:2:abc-0") == 0
+    assert len(app.fake.messages(chat.id)) == before

@@ -13,7 +13,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from redis.asyncio import Redis
 
 from bot.app import DraftRedisStorage, create_state_backend
-from bot.drafts import RedisPhoneListStore
+from bot.drafts import MAC_BYTES, RedisPhoneListStore, Signer
 from bot.phones import PhoneList
 from tests.dialog.conftest import BotUnderTest
 from tests.dialog.flows import CREATE, contacts_xlsx, fill_until_phones
@@ -133,13 +133,16 @@ async def test_bytes_stored_per_100k_phones(redis_url: str, redis_prefix: str) -
         ],
     )
     redis = Redis.from_url(redis_url)
-    store = RedisPhoneListStore(redis, 60, prefix=f"{redis_prefix}:list")
+    store = RedisPhoneListStore(
+        redis, 60, prefix=f"{redis_prefix}:list", signer=Signer(b"k" * 32)
+    )
     try:
         sizes = {}
         for label, phone_list in (("phones", plain), ("phones+name+time", with_columns)):
             blob = phone_list.to_bytes()
             ref = await store.put(blob)
-            assert await redis.strlen(f"{redis_prefix}:list:{ref}") == len(blob)
+            # The blob and its HMAC-SHA256.
+            assert await redis.strlen(f"{redis_prefix}:list:{ref}") == len(blob) + MAC_BYTES
             assert PhoneList.from_bytes(await store.get(ref) or b"").phones == phones
             sizes[label] = len(blob)
         print(f"bytes per 100k phones: {sizes}")

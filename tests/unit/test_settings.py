@@ -88,6 +88,11 @@ def test_env_example_copied_as_is_loads(env: pytest.MonkeyPatch, tmp_path: Path)
     for name in BASE:
         env.delenv(name)
     (tmp_path / ".env").write_text((ROOT / ".env.example").read_text("utf-8"), "utf-8")
+    # The example carries no token that could pass for one: the user must set it.
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.lines == ["BOT_TOKEN: is required but not set"]
+    env.setenv("BOT_TOKEN", "123456:from-botfather")
     settings = load_settings()
     assert settings.webhook_url is None and settings.webhook_secret is None
     assert settings.campaign_api_token is None and settings.telegram_api_url is None
