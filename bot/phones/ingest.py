@@ -12,7 +12,7 @@ from bot.gcpause import without_gc
 from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
 from .extent import check_extent
-from .normalize import normalize_value, split_pasted
+from .normalize import normalize_cell, normalize_value, split_pasted
 from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
 from .sniff import check_text, check_zip, detect_encoding, detect_kind, extension
@@ -33,7 +33,10 @@ class _Collector:
         self.layout = layout
         self.limits = limits
         self.text_values = text_values
-        self.need = max((layout.phone_col, *layout.key_cols)) + 1
+        self.need = max((layout.phone_col, *layout.phone_cols, *layout.key_cols)) + 1
+        # Several phone columns: per row, the index (in phone_cols) of the one used.
+        self.multi = len(layout.phone_cols) > 1
+        self.choices = bytearray()
         self.phone = PhoneColumn()
         # Row numbers per chunk: (index of its first row, numbers); ranges when the
         # chunk's rows are consecutive lines, so no per-row number is stored.
@@ -69,12 +72,17 @@ class _Collector:
         cols = list(zip(*rows, strict=False))
         base = len(self.phone)
         raw = cols[self.layout.phone_col]
+        if self.multi:
+            if not self.text_values:
+                self._check_lengths(cols, nums)
+            raw = self._pick([cols[c] for c in self.layout.phone_cols])
         if self.text_values:
             self.phone.extend(raw)
             if raw.count("") or any(map(str.isspace, raw)):
                 self._note_blank_rows(rows, raw, base)
         else:
-            self._check_lengths(cols, nums)
+            if not self.multi:
+                self._check_lengths(cols, nums)
             kinds = set(map(type, raw))
             if kinds <= {str}:
                 self.phone.extend(raw)
@@ -102,6 +110,28 @@ class _Collector:
         if len(self.phone) > self.limits.max_rows + len(self.blank_rows):
             raise IngestError("too_many_rows", limit=self.limits.max_rows)
 
+    def _pick(self, phone_cols: list[Sequence[object]]) -> list[object]:
+        """Per row, the cell of the first phone column holding a valid number; else the
+        first non-empty one (its reason is the row's), else an empty cell."""
+        picked: list[object] = []
+        choices = self.choices
+        for cells in zip(*phone_cols, strict=True):
+            first = None
+            chosen = None
+            for k, v in enumerate(cells):
+                if blank(v):
+                    continue
+                if first is None:
+                    first = k
+                text, _number = phone_text(v)
+                if normalize_value(text)[0] is not None or normalize_cell(text).norm[0]:
+                    chosen = k
+                    break
+            k = chosen if chosen is not None else first
+            picked.append(cells[k] if k is not None else "")
+            choices.append(k if chosen is not None else 255)
+        return picked
+
     def _note_blank_rows(self, rows: list[Sequence[object]], raw: Sequence[object], base: int):
         for i, v in enumerate(raw):
             if blank(v) and all(blank(c) for c in rows[i]):
@@ -126,7 +156,20 @@ class _Collector:
                 list(map(str.strip, picked)) if self.text_values else typed_column(list(picked))
             )
         self.columns = []
+        counts = [0] * len(layout.phone_cols)
+        if self.multi:
+            kept = (
+                compress(self.choices, out.mask)
+                if out.mask is not None
+                else map(self.choices.__getitem__, out.keep or ())
+            )
+            for k in kept:
+                if k != 255:
+                    counts[k] += 1
+        elif counts:
+            counts[0] = len(out.phones)
         out.mask = out.keep = None
+        left_out = [RejectedRow(self.rownum(i), value, "left_out") for i, value in out.left_out]
         rejected: dict[str, int] = {}
         rejected_rows = []
         for i, reason, value in out.rejected:
@@ -148,6 +191,14 @@ class _Collector:
             has_header=layout.header_index is not None,
             source_kind=source_kind,
             keys=list(layout.keys),
+            multi_fixed=out.multi,
+            words_fixed=out.words,
+            left_out=left_out,
+            phone_columns=[
+                (name, n)
+                for name, n in zip(layout.phone_headers, counts, strict=True)
+                if layout.header_index is not None
+            ],
         )
 
 
