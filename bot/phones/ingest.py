@@ -12,6 +12,7 @@ from bot.gcpause import without_gc
 from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
 from .extent import check_extent
+from .markup import read_html, read_vcard
 from .normalize import normalize_cell, normalize_value, split_pasted
 from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
@@ -239,6 +240,9 @@ def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits
     if not data.strip():
         raise IngestError("empty")
     kind = detect_kind(data, filename)
+    if kind in ("html", "vcard"):
+        reader = read_html if kind == "html" else read_vcard
+        return _ingest_chunks(reader(data, limits), limits, text_values=True, source_kind=kind)
     if kind != "text":
         if kind in ("xlsx", "ods"):
             check_zip(data, limits)
