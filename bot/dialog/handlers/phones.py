@@ -104,13 +104,24 @@ async def accept_list(
         )
     # The report takes the progress message's place, or comes anew after pasted numbers.
     report_id = await dialog.replace(status.message_id if status else None, report)
-    if result.rejected_total:
-        content = await asyncio.to_thread(build_report, result, reject_reason_text)
+    if result.rejected_total or result.left_out:
+        content = await asyncio.to_thread(
+            build_report, result, reject_reason_text, left_out_title=_("Other numbers")
+        )
+        caption = []
+        if result.rejected_total:
+            caption.append(_("Rejected rows: {count}").format(count=result.rejected_total))
+        if result.left_out:
+            caption.append(
+                _("Other numbers from cells, not used: {count}").format(
+                    count=len(result.left_out)
+                )
+            )
         await dialog.bot.send_document(
             dialog.chat.id,
             BufferedInputFile(content, filename="rejected.xlsx"),
             message_thread_id=dialog.thread_id,
-            caption=_("Rejected rows: {count}").format(count=result.rejected_total),
+            caption="\n".join(caption),
             reply_parameters=ReplyParameters(
                 message_id=report_id, allow_sending_without_reply=True
             ),
