@@ -448,9 +448,11 @@ def _strip_words(s: str) -> str:
     return out
 
 
-def _one(piece: str) -> tuple[Norm, bool]:
-    """A piece as a number: as written, else without the words around it."""
-    norm = normalize(piece)
+def _one(piece: str, norm: Norm | None = None) -> tuple[Norm, bool]:
+    """A piece as a number: as written (`norm`, when known), else without the words
+    around it."""
+    if norm is None:
+        norm = normalize(piece)
     if norm[0] is not None or norm[1] not in _FIXABLE:
         return norm, False
     stripped = _strip_words(piece)
@@ -468,7 +470,7 @@ def normalize_cell(raw: str) -> CellNorm:
     norm = normalize(raw)
     if norm[0] is not None or norm[1] not in _FIXABLE:
         return CellNorm(norm)
-    got, words = _one(raw)
+    got, words = _one(raw, norm)
     if got[0] is not None:  # ", после 18" is a comment, not a second number
         return CellNorm(got, "words" if words else None)
     pieces = [p for p in _CELL_SPLIT.split(raw.strip()) if p and _DIGIT.search(p)]
