@@ -158,6 +158,8 @@ def ingest_report(
     if result.countries:
         countries = ", ".join(f"{code} {n(count)}" for code, count in result.countries.items())
         lines.append(_("Foreign numbers: {value}").format(value=html.quote(clip(countries, 300))))
+    if result.sheet:
+        lines.append(_("Sheet: «{name}»").format(name=html.quote(clip(result.sheet, 100))))
     if len(result.phone_columns) > 1:
         lines.append(_("Phone columns, the first with a valid number is taken:"))
         for name, count in result.phone_columns:

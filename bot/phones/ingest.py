@@ -204,7 +204,12 @@ class _Collector:
 
 
 def _ingest_chunks(
-    chunks: Iterator[Chunk], limits: IngestLimits, *, text_values: bool, source_kind: str
+    chunks: Iterator[Chunk],
+    limits: IngestLimits,
+    *,
+    text_values: bool,
+    source_kind: str,
+    phone_col: int | None = None,
 ) -> IngestResult:
     rows: list[Sequence[object]] = []
     nums: list[int] = []
@@ -217,7 +222,7 @@ def _ingest_chunks(
         if nonempty >= _SAMPLE_NONEMPTY or len(rows) >= _SAMPLE_MAX_ROWS:
             at_eof = False
             break
-    layout = detect_layout(rows, at_eof=at_eof)
+    layout = detect_layout(rows, at_eof=at_eof, phone_col=phone_col)
     collector = _Collector(layout, limits, text_values)
     try:
         collector.add(rows[layout.data_start :], nums[layout.data_start :])
@@ -229,12 +234,30 @@ def _ingest_chunks(
         collector.phone.close()
     if result.rows_read == 0:
         raise IngestError("header_only" if layout.header_index is not None else "empty")
+    cols = layout.all_phone_cols or layout.phone_cols
+    headers = layout.all_phone_headers or layout.phone_headers
+    if len(cols) > 1 and layout.header_index is not None:
+        result.alternatives = [
+            ("col", c, name)
+            for c, name in zip(cols, headers, strict=True)
+            if (c,) != layout.phone_cols
+        ]
     return result
 
 
 @without_gc
-def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
-    """Read a contact list file; sync and CPU-bound. Raises IngestError."""
+def ingest_bytes(
+    data: bytes,
+    filename: str,
+    limits: IngestLimits = IngestLimits(),  # noqa: B008
+    choice: tuple[str, int] | None = None,
+) -> IngestResult:
+    """Read a contact list file; sync and CPU-bound. Raises IngestError.
+
+    `choice` is one of a previous reading's `alternatives`, as (kind, index)."""
+    kind_, index = choice if choice else ("", -1)
+    phone_col = index if kind_ == "col" else None
+    sheet = index if kind_ == "sheet" else None
     if len(data) > limits.max_bytes:
         raise IngestError("too_large", limit=limits.max_bytes, size=len(data))
     if not data.strip():
@@ -242,24 +265,33 @@ def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits
     kind = detect_kind(data, filename)
     if kind in ("html", "vcard"):
         reader = read_html if kind == "html" else read_vcard
-        return _ingest_chunks(reader(data, limits), limits, text_values=True, source_kind=kind)
+        return _ingest_chunks(
+            reader(data, limits), limits, text_values=True, source_kind=kind, phone_col=phone_col
+        )
     if kind != "text":
         if kind in ("xlsx", "ods"):
             check_zip(data, limits)
         # Before the reader: it builds the whole grid at once, however sparse.
         check_extent(data, kind, limits)
-        return _ingest_chunks(
-            read_sheet(data, kind, limits), limits, text_values=False, source_kind=kind
+        sheets: list[tuple[int, str]] = []
+        chunks = read_sheet(data, kind, limits, sheet=sheet, sheets=sheets)
+        result = _ingest_chunks(
+            chunks, limits, text_values=False, source_kind=kind, phone_col=phone_col
         )
+        if len(sheets) > 1:
+            result.sheet = sheets[0][1] if sheet is None else dict(sheets).get(sheet)
+            read = sheet if sheet is not None else sheets[0][0]
+            result.alternatives += [("sheet", i, name) for i, name in sheets if i != read]
+        return result
     encoding = detect_encoding(data, head_only=True)
     try:
-        return _ingest_text_file(data, filename, encoding, limits)
+        return _ingest_text_file(data, filename, encoding, limits, phone_col)
     except UnicodeDecodeError:  # UTF-8 by its first megabyte only: it is cp1251
-        return _ingest_text_file(data, filename, "cp1251", limits)
+        return _ingest_text_file(data, filename, "cp1251", limits, phone_col)
 
 
 def _ingest_text_file(
-    data: bytes, filename: str, encoding: str, limits: IngestLimits
+    data: bytes, filename: str, encoding: str, limits: IngestLimits, phone_col: int | None
 ) -> IngestResult:
     # Strict for a UTF-8 guess (a decoding error means cp1251), lenient otherwise.
     errors = "strict" if encoding == "utf-8" else "replace"
@@ -275,7 +307,9 @@ def _ingest_text_file(
         del text
     delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)
     chunks = read_delimited(data, encoding, delimiter, limits, errors=errors)
-    return _ingest_chunks(chunks, limits, text_values=True, source_kind="csv")
+    return _ingest_chunks(
+        chunks, limits, text_values=True, source_kind="csv", phone_col=phone_col
+    )
 
 
 @without_gc

@@ -163,6 +163,10 @@ class IngestResult:
     left_out: list[RejectedRow] = field(default_factory=list)
     # Every phone column used, in the file's order, and how many numbers it gave (sent).
     phone_columns: list[tuple[str, int]] = field(default_factory=list)
+    # Other reasonable readings of the same file, for the supervisor to pick:
+    # ("col", column index, header): only that phone column; ("sheet", index, name).
+    alternatives: list[tuple[str, int, str]] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, when the workbook has several with data
 
     @property
     def rejected_total(self) -> int:

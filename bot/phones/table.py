@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -195,18 +196,41 @@ class Layout:
     # of them whose cell holds a valid number.
     phone_cols: tuple[int, ...] = ()
     phone_headers: tuple[str, ...] = ()
+    # Every phone column found, when one of them was chosen (phone_cols is then that one).
+    all_phone_cols: tuple[int, ...] = ()
+    all_phone_headers: tuple[str, ...] = ()
 
 
 def _cell(row: Sequence[object], c: int) -> object:
     return row[c] if c < len(row) else None
 
 
-def detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
+def detect_layout(
+    rows: Sequence[Sequence[object]], *, at_eof: bool, phone_col: int | None = None
+) -> Layout:
     """Find the header and the phone column among the first rows of a table.
 
     `rows` are the file's first rows (empty ones included, so indices map to lines);
     `at_eof` says they are the whole file, which decides "header only" vs "no column".
+    `phone_col`: the supervisor chose this one of several phone columns; the others stay
+    out of add_data.
     """
+    layout = _detect_layout(rows, at_eof=at_eof)
+    if phone_col is None or phone_col not in layout.phone_cols or len(layout.phone_cols) < 2:
+        return layout
+    k = layout.phone_cols.index(phone_col)
+    return dataclasses.replace(
+        layout,
+        phone_col=phone_col,
+        phone_header=layout.phone_headers[k] or None,
+        phone_cols=(phone_col,),
+        phone_headers=(layout.phone_headers[k],),
+        all_phone_cols=layout.phone_cols,
+        all_phone_headers=layout.phone_headers,
+    )
+
+
+def _detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
     nonempty = [i for i, r in enumerate(rows) if any(not blank(c) for c in r)]
     if not nonempty:
         raise IngestError("empty")

@@ -83,3 +83,58 @@ async def test_refusal_names_the_accepted_formats(app: BotUnderTest, chat: Chat)
     # The same question again: the list is still wanted.
     assert await app.say(chat, ANNA, "+79161234567")
     assert SUMMARY in app.last_text(chat)
+
+
+def _amo_xlsx() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Имя", "Рабочий телефон", "Мобильный телефон"])
+    sheet.append(["Анна", "+7 351 247 00 00", "89161234567"])
+    sheet.append(["Борис", "", "89161234568"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_an_alternative_reads_the_same_file_again(app: BotUnderTest, chat: Chat) -> None:
+    await fill_until_phones(app, chat, ANNA)
+    assert await app.upload(chat, ANNA, _amo_xlsx(), "amo.xlsx")
+    uploads = len(app.fake.messages(chat.id))
+    report = app.message_with_button(chat, "Взять номера из «Мобильный телефон»")
+    assert "Колонки с телефонами" in (report.text or "")
+    data = report.button("Взять номера из «Мобильный телефон»")["callback_data"]
+    assert len(data.encode()) <= 64
+    assert SUMMARY in app.last_text(chat)
+    # One tap: no new upload, the file is downloaded again by its file_id.
+    assert await app.press(chat, ANNA, "Взять номера из «Мобильный телефон»", message=report)
+    later = "\n".join(app.texts(chat)[uploads:])
+    assert "Колонка с телефонами: «Мобильный телефон»" in later
+    assert "Взять номера из «Рабочий телефон»" in str(
+        app.message_with_button(chat, "Взять номера из «Рабочий телефон»").buttons
+    )
+    assert SUMMARY in app.last_text(chat)
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    [request] = app.api.campaign_requests
+    assert [p["phone"] for p in request.json["phones"]] == ["+79161234567", "+79161234568"]
+    assert request.json["phones"][0]["add_data"] == {"Имя": "Анна"}
+
+
+async def test_an_alternative_of_a_replaced_file_is_stale(app: BotUnderTest, chat: Chat) -> None:
+    await fill_until_phones(app, chat, ANNA)
+    assert await app.upload(chat, ANNA, _amo_xlsx(), "amo.xlsx")
+    old = app.message_with_button(chat, "Взять номера из «Мобильный телефон»")
+    data = old.button("Взять номера из «Мобильный телефон»")["callback_data"]
+    # A new list through «Edit» replaces the file; the old report's button changes nothing.
+    assert await app.press(chat, ANNA, "✏️ Изменить")
+    assert await app.press(chat, ANNA, "Список")
+    assert await app.say(chat, ANNA, "+79161234569")
+    assert SUMMARY in app.last_text(chat)
+    assert await app.deliver(app.fake.press_button(chat, ANNA, old.message_id, data))
+    assert "заменён" in (app.fake.callback_answers[-1].get("text") or "").lower()
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    [request] = app.api.campaign_requests
+    assert [p["phone"] for p in request.json["phones"]] == ["+79161234569"]

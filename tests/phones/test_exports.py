@@ -327,3 +327,61 @@ def test_left_out_numbers_in_the_report_file() -> None:
     ]
     text = build_report(res, names.get, fmt="csv").decode("utf-8-sig")
     assert '"Другие номера"' in text and '"2";"89161234568";"другой номер из ячейки"' in text
+
+
+# --- alternatives: the same file read another way ------------------------------------------
+
+
+def test_two_phone_columns_offer_each_alone() -> None:
+    rows = [
+        ["Имя", "Рабочий телефон", "Мобильный телефон"],
+        ["Анна", "+7 351 247 00 00", "89161234567"],
+        ["Борис", "", "89161234568"],
+    ]
+    data = csv_bytes(rows)
+    res = ingest_bytes(data, "amo.csv")
+    assert res.phones.phones == ["+73512470000", "+79161234568"]
+    assert res.alternatives == [("col", 1, "Рабочий телефон"), ("col", 2, "Мобильный телефон")]
+    again = ingest_bytes(data, "amo.csv", choice=("col", 2))
+    assert again.phones.phones == ["+79161234567", "+79161234568"]
+    assert again.phone_column == "Мобильный телефон"
+    assert again.phone_columns == [("Мобильный телефон", 2)]
+    assert again.keys == ["Имя"]  # the other phone column is no add_data key
+    assert again.alternatives == [("col", 1, "Рабочий телефон")]
+    # One phone column: nothing to choose.
+    assert ingest_bytes(csv_bytes([["Телефон"], ["89161234567"]]), "a.csv").alternatives == []
+
+
+def _two_sheets() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Сводка"
+    first.append(["Телефон", "Итог"])
+    first.append(["89161234567", "1"])
+    book.create_sheet("Пустой")
+    second = book.create_sheet("Клиенты")
+    second.append(["Телефон", "Имя"])
+    second.append(["89161234568", "Анна"])
+    second.append(["89161234569", "Борис"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_several_sheets_with_data_offer_the_others() -> None:
+    data = _two_sheets()
+    res = ingest_bytes(data, "book.xlsx")
+    assert res.sheet == "Сводка" and res.phones.phones == ["+79161234567"]
+    assert res.alternatives == [("sheet", 2, "Клиенты")]
+    again = ingest_bytes(data, "book.xlsx", choice=("sheet", 2))
+    assert again.sheet == "Клиенты"
+    assert again.phones.records() == [
+        {"phone": "+79161234568", "add_data": {"Имя": "Анна"}},
+        {"phone": "+79161234569", "add_data": {"Имя": "Борис"}},
+    ]
+    assert again.alternatives == [("sheet", 0, "Сводка")]
+    with pytest.raises(IngestError) as info:  # a forged index: an empty sheet
+        ingest_bytes(data, "book.xlsx", choice=("sheet", 1))
+    assert info.value.code == "empty"
