@@ -15,11 +15,14 @@ from bot.presets import Presets
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 
-Ingest = Callable[[bytes, str, IngestLimits], Awaitable[IngestResult]]
+# (data, filename, limits), and `choice=` when a list is read again another way.
+Ingest = Callable[..., Awaitable[IngestResult]]
 
 
-async def _ingest_off_loop(data: bytes, filename: str, limits: IngestLimits) -> IngestResult:
-    return await ingest_bytes_async(data, filename, limits)
+async def _ingest_off_loop(
+    data: bytes, filename: str, limits: IngestLimits, choice: tuple[str, int] | None = None
+) -> IngestResult:
+    return await ingest_bytes_async(data, filename, limits, choice=choice)
 
 
 @dataclass

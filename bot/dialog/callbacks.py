@@ -55,3 +55,15 @@ class PickLanguage(CallbackData, prefix="l"):
 
 class Ignore(CallbackData, prefix="n"):
     """Inert calendar cells (weekday names, past days)."""
+
+
+class ListChoice(CallbackData, prefix="p"):
+    """Read the draft's list file again another way: `kind` "col" (only that phone
+    column) or "sheet", `index` its position in the file (never a name: 64 bytes).
+    `file` is the upload's number in the draft: a newer upload makes the button stale."""
+
+    owner: int
+    dialog: str
+    file: int
+    kind: str
+    index: int

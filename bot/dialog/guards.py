@@ -21,6 +21,7 @@ from bot.dialog.callbacks import (
     CalendarPage,
     DraftChoice,
     EditField,
+    ListChoice,
     PickLanguage,
     SummaryAction,
 )
@@ -66,6 +67,7 @@ DRAFT_BUTTONS: tuple[type[CallbackData], ...] = (
     EditField,
     DraftChoice,
     PickLanguage,
+    ListChoice,
 )
 
 

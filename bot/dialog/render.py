@@ -137,6 +137,18 @@ def ingest_report(
     lines.append(_("Accepted: {value}").format(value=html.bold(n(result.accepted))))
     if result.fixed:
         lines.append(_("Fixed: {value}").format(value=n(result.fixed)))
+        if result.multi_fixed:
+            lines.append(
+                "  • " + _("first of several numbers in a cell: {value}").format(
+                    value=n(result.multi_fixed)
+                )
+            )
+        if result.words_fixed:
+            lines.append(
+                "  • " + _("words around the number dropped: {value}").format(
+                    value=n(result.words_fixed)
+                )
+            )
     if result.duplicates:
         lines.append(_("Duplicates merged: {value}").format(value=n(result.duplicates)))
     if result.rejected_total:
@@ -146,7 +158,13 @@ def ingest_report(
     if result.countries:
         countries = ", ".join(f"{code} {n(count)}" for code, count in result.countries.items())
         lines.append(_("Foreign numbers: {value}").format(value=html.quote(clip(countries, 300))))
-    if result.phone_column:
+    if result.sheet:
+        lines.append(_("Sheet: «{name}»").format(name=html.quote(clip(result.sheet, 100))))
+    if len(result.phone_columns) > 1:
+        lines.append(_("Phone columns, the first with a valid number is taken:"))
+        for name, count in result.phone_columns:
+            lines.append(f"  • «{html.quote(clip(name, 100))}»: {n(count)}")
+    elif result.phone_column:
         lines.append(
             _("Phone column: «{value}»").format(value=html.quote(clip(result.phone_column, 100)))
         )
@@ -177,6 +195,7 @@ def reject_reason_text(code: str) -> str:
         "excel_rounded": _("Excel rounded the number"),
         "bad_format": _("not a phone number"),
         "cell_too_long": _("cell too long"),
+        "left_out": _("another number in the same cell, not used"),
     }
     return texts.get(code, _("not a phone number"))
 
@@ -186,7 +205,8 @@ def ingest_error_text(error: IngestError) -> str:
     texts = {
         "too_large": _("The file is too big: the limit is {limit} MB."),
         "unsupported_type": _(
-            "This is not a table or a text file. Send .xlsx, .xls, .ods, .csv or .txt."
+            "This is not a table or a contact list. Accepted: "
+            ".xlsx, .xls, .ods, .csv, .txt, .html, .vcf."
         ),
         "unreadable": _("The file is damaged and cannot be read. Save it again and resend."),
         "read_failed": _("The file could not be read. Save it as CSV and send it again."),

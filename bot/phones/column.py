@@ -20,7 +20,7 @@ from .normalize import (
     TABLE,
     clean_batch,
     fill_block,
-    normalize,
+    normalize_cell,
 )
 
 try:  # optional accelerator: several times faster on big lists
@@ -48,6 +48,9 @@ class ColumnOutcome:
     fixed: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (index, reason, value)
     countries: dict[str, int] = field(default_factory=dict)
+    multi: int = 0  # of `fixed`: the first valid number of several in the cell
+    words: int = 0  # of `fixed`: a label or comment around the number dropped
+    left_out: list[tuple[int, str]] = field(default_factory=list)  # (index, number not used)
 
 
 _PART_ROWS = 8192
@@ -122,7 +125,9 @@ def _slow(
     blank_rows: set[int],
 ) -> int | None:
     """Reference path for one value; returns its E.164 integer key when accepted."""
-    e, reason, was_fixed, region = normalize(text)
+    cell = normalize_cell(text)
+    e, reason, was_fixed, region = cell.norm
+    out.left_out.extend((i, v) for v in cell.left_out)
     if e is None:
         if not (reason == "empty" and i in blank_rows):
             out.rejected.append((i, reason or "invalid", text))
@@ -132,6 +137,10 @@ def _slow(
         return key
     if was_fixed or i in numeric:
         out.fixed += 1
+    if cell.repair == "multi":
+        out.multi += 1
+    elif cell.repair == "words":
+        out.words += 1
     if region and region != "RU":
         out.countries[region] = out.countries.get(region, 0) + 1
     return key
@@ -298,11 +307,17 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
     slow_idx = slow.to_list()
     slow_fixed: list[int] = []
     slow_region: dict[int, str] = {}
+    slow_repair: dict[int, str] = {}
     if slow_idx:
         # The reference path decides these; dedup happens below, over all keys at once.
         slow_keys: list[int | None] = []
         for i, text in zip(slow_idx, raw.gather(slow).to_list(), strict=True):
-            e, reason, was_fixed, region = normalize(text)
+            cell = normalize_cell(text)
+            e, reason, was_fixed, region = cell.norm
+            if cell.left_out:
+                out.left_out.extend((i, v) for v in cell.left_out)
+            if cell.repair:
+                slow_repair[i] = cell.repair
             if e is None:
                 if not (reason == "empty" and i in blank_rows):
                     out.rejected.append((i, reason or "invalid", text))
@@ -333,4 +348,10 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
     for i, region in slow_region.items():
         if out.mask[i]:
             out.countries[region] = out.countries.get(region, 0) + 1
+    for i, repair in slow_repair.items():
+        if out.mask[i]:
+            if repair == "multi":
+                out.multi += 1
+            else:
+                out.words += 1
     return out

@@ -139,6 +139,7 @@ async def ingest_bytes_async(
     limits: IngestLimits = IngestLimits(),  # noqa: B008
     *,
     executor: Executor | None = None,
+    choice: tuple[str, int] | None = None,
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
     does not hold the GIL the bot's other dialogs need; a thread only if processes can't
@@ -148,11 +149,13 @@ async def ingest_bytes_async(
     A worker that dies on a file (an abort in a reader, the memory ceiling) refuses that
     file as unreadable, and the next file gets a new pool. The file is never read again in
     the bot's own process: whatever killed the worker would kill the bot."""
+    # The choice only when there is one: jobs that take three arguments keep working.
+    args = (data, filename, limits) if choice is None else (data, filename, limits, choice)
     pool = executor if executor is not None else get_executor()
     if pool is None:
-        return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+        return await asyncio.to_thread(ingest_bytes, *args)
     try:
-        future = _submit(pool, data, filename, limits)
+        future = _submit(pool, *args)
     except cf.BrokenExecutor:
         if executor is not None:
             raise
@@ -160,13 +163,13 @@ async def ingest_bytes_async(
         _discard(pool)
         pool = get_executor()
         if pool is None:
-            return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+            return await asyncio.to_thread(ingest_bytes, *args)
         try:
-            future = _submit(pool, data, filename, limits)
+            future = _submit(pool, *args)
         except cf.BrokenExecutor:
             raise IngestError("read_failed", kind=extension(filename)) from None
     if future is None:
-        return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+        return await asyncio.to_thread(ingest_bytes, *args)
     try:
         return await asyncio.wrap_future(future)
     except cf.BrokenExecutor:

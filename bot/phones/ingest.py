@@ -12,7 +12,8 @@ from bot.gcpause import without_gc
 from .column import PhoneColumn
 from .errors import IngestError, IngestLimits
 from .extent import check_extent
-from .normalize import normalize_value, split_pasted
+from .markup import read_html, read_vcard
+from .normalize import normalize_cell, normalize_value, split_pasted
 from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
 from .sniff import check_text, check_zip, detect_encoding, detect_kind, extension
@@ -33,7 +34,10 @@ class _Collector:
         self.layout = layout
         self.limits = limits
         self.text_values = text_values
-        self.need = max((layout.phone_col, *layout.key_cols)) + 1
+        self.need = max((layout.phone_col, *layout.phone_cols, *layout.key_cols)) + 1
+        # Several phone columns: per row, the index (in phone_cols) of the one used.
+        self.multi = len(layout.phone_cols) > 1
+        self.choices = bytearray()
         self.phone = PhoneColumn()
         # Row numbers per chunk: (index of its first row, numbers); ranges when the
         # chunk's rows are consecutive lines, so no per-row number is stored.
@@ -69,12 +73,17 @@ class _Collector:
         cols = list(zip(*rows, strict=False))
         base = len(self.phone)
         raw = cols[self.layout.phone_col]
+        if self.multi:
+            if not self.text_values:
+                self._check_lengths(cols, nums)
+            raw = self._pick([cols[c] for c in self.layout.phone_cols])
         if self.text_values:
             self.phone.extend(raw)
             if raw.count("") or any(map(str.isspace, raw)):
                 self._note_blank_rows(rows, raw, base)
         else:
-            self._check_lengths(cols, nums)
+            if not self.multi:
+                self._check_lengths(cols, nums)
             kinds = set(map(type, raw))
             if kinds <= {str}:
                 self.phone.extend(raw)
@@ -102,6 +111,28 @@ class _Collector:
         if len(self.phone) > self.limits.max_rows + len(self.blank_rows):
             raise IngestError("too_many_rows", limit=self.limits.max_rows)
 
+    def _pick(self, phone_cols: list[Sequence[object]]) -> list[object]:
+        """Per row, the cell of the first phone column holding a valid number; else the
+        first non-empty one (its reason is the row's), else an empty cell."""
+        picked: list[object] = []
+        choices = self.choices
+        for cells in zip(*phone_cols, strict=True):
+            first = None
+            chosen = None
+            for k, v in enumerate(cells):
+                if blank(v):
+                    continue
+                if first is None:
+                    first = k
+                text, _number = phone_text(v)
+                if normalize_value(text)[0] is not None or normalize_cell(text).norm[0]:
+                    chosen = k
+                    break
+            k = chosen if chosen is not None else first
+            picked.append(cells[k] if k is not None else "")
+            choices.append(k if chosen is not None else 255)
+        return picked
+
     def _note_blank_rows(self, rows: list[Sequence[object]], raw: Sequence[object], base: int):
         for i, v in enumerate(raw):
             if blank(v) and all(blank(c) for c in rows[i]):
@@ -126,7 +157,20 @@ class _Collector:
                 list(map(str.strip, picked)) if self.text_values else typed_column(list(picked))
             )
         self.columns = []
+        counts = [0] * len(layout.phone_cols)
+        if self.multi:
+            kept = (
+                compress(self.choices, out.mask)
+                if out.mask is not None
+                else map(self.choices.__getitem__, out.keep or ())
+            )
+            for k in kept:
+                if k != 255:
+                    counts[k] += 1
+        elif counts:
+            counts[0] = len(out.phones)
         out.mask = out.keep = None
+        left_out = [RejectedRow(self.rownum(i), value, "left_out") for i, value in out.left_out]
         rejected: dict[str, int] = {}
         rejected_rows = []
         for i, reason, value in out.rejected:
@@ -148,11 +192,24 @@ class _Collector:
             has_header=layout.header_index is not None,
             source_kind=source_kind,
             keys=list(layout.keys),
+            multi_fixed=out.multi,
+            words_fixed=out.words,
+            left_out=left_out,
+            phone_columns=[
+                (name, n)
+                for name, n in zip(layout.phone_headers, counts, strict=True)
+                if layout.header_index is not None
+            ],
         )
 
 
 def _ingest_chunks(
-    chunks: Iterator[Chunk], limits: IngestLimits, *, text_values: bool, source_kind: str
+    chunks: Iterator[Chunk],
+    limits: IngestLimits,
+    *,
+    text_values: bool,
+    source_kind: str,
+    phone_col: int | None = None,
 ) -> IngestResult:
     rows: list[Sequence[object]] = []
     nums: list[int] = []
@@ -165,7 +222,7 @@ def _ingest_chunks(
         if nonempty >= _SAMPLE_NONEMPTY or len(rows) >= _SAMPLE_MAX_ROWS:
             at_eof = False
             break
-    layout = detect_layout(rows, at_eof=at_eof)
+    layout = detect_layout(rows, at_eof=at_eof, phone_col=phone_col)
     collector = _Collector(layout, limits, text_values)
     try:
         collector.add(rows[layout.data_start :], nums[layout.data_start :])
@@ -177,34 +234,64 @@ def _ingest_chunks(
         collector.phone.close()
     if result.rows_read == 0:
         raise IngestError("header_only" if layout.header_index is not None else "empty")
+    cols = layout.all_phone_cols or layout.phone_cols
+    headers = layout.all_phone_headers or layout.phone_headers
+    if len(cols) > 1 and layout.header_index is not None:
+        result.alternatives = [
+            ("col", c, name)
+            for c, name in zip(cols, headers, strict=True)
+            if (c,) != layout.phone_cols
+        ]
     return result
 
 
 @without_gc
-def ingest_bytes(data: bytes, filename: str, limits: IngestLimits = IngestLimits()) -> IngestResult:  # noqa: B008
-    """Read a contact list file; sync and CPU-bound. Raises IngestError."""
+def ingest_bytes(
+    data: bytes,
+    filename: str,
+    limits: IngestLimits = IngestLimits(),  # noqa: B008
+    choice: tuple[str, int] | None = None,
+) -> IngestResult:
+    """Read a contact list file; sync and CPU-bound. Raises IngestError.
+
+    `choice` is one of a previous reading's `alternatives`, as (kind, index)."""
+    kind_, index = choice if choice else ("", -1)
+    phone_col = index if kind_ == "col" else None
+    sheet = index if kind_ == "sheet" else None
     if len(data) > limits.max_bytes:
         raise IngestError("too_large", limit=limits.max_bytes, size=len(data))
     if not data.strip():
         raise IngestError("empty")
     kind = detect_kind(data, filename)
+    if kind in ("html", "vcard"):
+        reader = read_html if kind == "html" else read_vcard
+        return _ingest_chunks(
+            reader(data, limits), limits, text_values=True, source_kind=kind, phone_col=phone_col
+        )
     if kind != "text":
         if kind in ("xlsx", "ods"):
             check_zip(data, limits)
         # Before the reader: it builds the whole grid at once, however sparse.
         check_extent(data, kind, limits)
-        return _ingest_chunks(
-            read_sheet(data, kind, limits), limits, text_values=False, source_kind=kind
+        sheets: list[tuple[int, str]] = []
+        chunks = read_sheet(data, kind, limits, sheet=sheet, sheets=sheets)
+        result = _ingest_chunks(
+            chunks, limits, text_values=False, source_kind=kind, phone_col=phone_col
         )
+        if len(sheets) > 1:
+            result.sheet = sheets[0][1] if sheet is None else dict(sheets).get(sheet)
+            read = sheet if sheet is not None else sheets[0][0]
+            result.alternatives += [("sheet", i, name) for i, name in sheets if i != read]
+        return result
     encoding = detect_encoding(data, head_only=True)
     try:
-        return _ingest_text_file(data, filename, encoding, limits)
+        return _ingest_text_file(data, filename, encoding, limits, phone_col)
     except UnicodeDecodeError:  # UTF-8 by its first megabyte only: it is cp1251
-        return _ingest_text_file(data, filename, "cp1251", limits)
+        return _ingest_text_file(data, filename, "cp1251", limits, phone_col)
 
 
 def _ingest_text_file(
-    data: bytes, filename: str, encoding: str, limits: IngestLimits
+    data: bytes, filename: str, encoding: str, limits: IngestLimits, phone_col: int | None
 ) -> IngestResult:
     # Strict for a UTF-8 guess (a decoding error means cp1251), lenient otherwise.
     errors = "strict" if encoding == "utf-8" else "replace"
@@ -220,7 +307,9 @@ def _ingest_text_file(
         del text
     delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)
     chunks = read_delimited(data, encoding, delimiter, limits, errors=errors)
-    return _ingest_chunks(chunks, limits, text_values=True, source_kind="csv")
+    return _ingest_chunks(
+        chunks, limits, text_values=True, source_kind="csv", phone_col=phone_col
+    )
 
 
 @without_gc

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult
@@ -407,3 +408,85 @@ def warm_up() -> None:
     for head in range(1000):
         if TABLE[head * 1000] == _UNSET:
             fill_block(head * 1000)
+
+
+# --- a cell as people and CRMs fill it ---------------------------------------------------
+
+# Several numbers in one cell: CRM exports join them with ", " or "; ", Google with
+# " ::: ", people with " / " or a line break.
+_CELL_SPLIT = re.compile(r"\s*(?::::|[,;/|\n\r]+)\s*|\s+(?:или|or|and|и)\s+", re.IGNORECASE)
+# A label typed before the number ("тел. 8 902 …", "phone: +7 …").
+_LABEL = re.compile(
+    r"^\s*(?:телефон|тел|т|моб(?:ильный)?|сот(?:овый)?|phone|tel|mob(?:ile)?|cell)\s*[.:]?\s*"
+    r"(?=[+\d(])",
+    re.IGNORECASE,
+)
+# A comment after it: in brackets with a letter inside ("(Иван)"; "(916)" is no comment),
+# after a dash set off by spaces or after a comma, starting with a letter.
+_COMMENT = re.compile(
+    r"(?:\s*\((?=[^)]*[^\W\d_])[^)]*\)|\s+[-\u2013\u2014]\s+(?=[^\W\d_]).*|\s*,\s*(?=[^\W\d_]).*)\s*$",
+    re.DOTALL,
+)
+_FIXABLE = ("several_numbers", "letters", "bad_format")
+
+
+@dataclass(frozen=True)
+class CellNorm:
+    """`normalize()` of a cell, and how it was repaired: "multi" (the first valid number
+    of several, the others in `left_out`), "words" (a label or comment dropped)."""
+
+    norm: Norm
+    repair: str | None = None
+    left_out: tuple[str, ...] = ()
+
+
+def _strip_words(s: str) -> str:
+    out = _LABEL.sub("", s, count=1)
+    prev = None
+    while prev != out:  # "8 912 … (Иван) — жена": both comments go
+        prev, out = out, _COMMENT.sub("", out, count=1)
+    return out
+
+
+def _one(piece: str, norm: Norm | None = None) -> tuple[Norm, bool]:
+    """A piece as a number: as written (`norm`, when known), else without the words
+    around it."""
+    if norm is None:
+        norm = normalize(piece)
+    if norm[0] is not None or norm[1] not in _FIXABLE:
+        return norm, False
+    stripped = _strip_words(piece)
+    if stripped != piece and stripped.strip():
+        again = normalize(stripped)
+        if again[0] is not None:
+            return (again[0], None, True, again[3]), True
+    return norm, False
+
+
+def normalize_cell(raw: str) -> CellNorm:
+    """A phone cell: the reference normalization, then the repairs of docs/phone-lists.md
+    (several numbers: the first valid one; words around a number dropped). Only values
+    normalize() refuses pay for the repairs."""
+    norm = normalize(raw)
+    if norm[0] is not None or norm[1] not in _FIXABLE:
+        return CellNorm(norm)
+    got, words = _one(raw, norm)
+    if got[0] is not None:  # ", после 18" is a comment, not a second number
+        return CellNorm(got, "words" if words else None)
+    pieces = [p for p in _CELL_SPLIT.split(raw.strip()) if p and _DIGIT.search(p)]
+    if len(pieces) == 1 and len(_DIGIT.findall(pieces[0])) >= 20:
+        pieces = [t for t, _ok in _split_tokens(pieces[0].split())]  # "8916… 8916…"
+    if len(pieces) >= 2:
+        chosen: Norm | None = None
+        rest: list[str] = []
+        for piece in pieces:
+            if chosen is None:
+                got, _words = _one(piece)
+                if got[0] is not None:
+                    chosen = got
+                    continue
+            rest.append(piece.strip())
+        if chosen is not None:
+            return CellNorm((chosen[0], None, True, chosen[3]), "multi", tuple(rest))
+        return CellNorm(_one(pieces[0])[0])
+    return CellNorm(got)

@@ -25,8 +25,17 @@ _DELIMITERS = (";", ",", "\t", "|")
 # --- spreadsheets ---------------------------------------------------------------------------
 
 
-def read_sheet(data: bytes, kind: str, limits: IngestLimits) -> Iterator[Chunk]:
-    """Chunks of the first worksheet holding data (row numbers are sheet rows)."""
+def read_sheet(
+    data: bytes,
+    kind: str,
+    limits: IngestLimits,
+    *,
+    sheet: int | None = None,
+    sheets: list[tuple[int, str]] | None = None,
+) -> Iterator[Chunk]:
+    """Chunks of the first worksheet holding data, or of worksheet `sheet` (row numbers
+    are sheet rows). `sheets` gets (index, name) of every worksheet holding data, the read
+    one included, so the caller can offer the others."""
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
@@ -35,27 +44,44 @@ def read_sheet(data: bytes, kind: str, limits: IngestLimits) -> Iterator[Chunk]:
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise IngestError("encrypted") from None
         raise IngestError("unreadable", kind=kind) from None
+    chosen = None
     try:
         for index, meta in enumerate(wb.sheets_metadata):
             if meta.typ not in (SheetTypeEnum.WorkSheet,):
                 continue
-            sheet = wb.get_sheet_by_index(index)
-            if sheet.start is None or sheet.height == 0:
+            if chosen is not None or (sheet is not None and index != sheet):
+                if sheets is not None and _has_cells(wb, index):
+                    sheets.append((index, meta.name))
+                continue
+            ws = wb.get_sheet_by_index(index)
+            if ws.start is None or ws.height == 0:
                 continue
             # Data rows are counted exactly later; this refuses absurd sheets before
             # they become Python objects, which start at A1 (skip_empty_area=False): the
             # grid's far corner counts, not the used range's size. extent.py has already
             # bounded what calamine itself allocates.
-            check_grid(sheet.end[0] + 1, sheet.end[1] + 1, limits)
-            rows = sheet.to_python(skip_empty_area=False)
-            if not any(any(c != "" for c in r) for r in rows[: sheet.start[0] + 1000]):
+            check_grid(ws.end[0] + 1, ws.end[1] + 1, limits)
+            rows = ws.to_python(skip_empty_area=False)
+            if not any(any(c != "" for c in r) for r in rows[: ws.start[0] + 1000]):
                 continue
-            return _sheet_chunks(rows)
+            chosen = rows
+            if sheets is None:
+                break
+            sheets.append((index, meta.name))
     except IngestError:
         raise
     except Exception:
         raise IngestError("unreadable", kind=kind) from None
-    raise IngestError("empty")
+    if chosen is None:
+        raise IngestError("empty")
+    return _sheet_chunks(chosen)
+
+
+def _has_cells(wb: CalamineWorkbook, index: int) -> bool:
+    """Whether another worksheet holds something: its used range only (calamine's own
+    grid, already bounded by extent.py), no Python rows built."""
+    ws = wb.get_sheet_by_index(index)
+    return ws.start is not None and ws.height > 0
 
 
 def _sheet_chunks(rows: list[list[object]]) -> Iterator[Chunk]:

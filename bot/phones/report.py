@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from itertools import chain
 from xml.sax.saxutils import escape
 
 from .result import IngestResult
@@ -25,20 +26,37 @@ def _table(
         yield r.row, r.value, describe_reason(r.reason)
 
 
+def _left_out(
+    result: IngestResult, describe_reason: Callable[[str], str], headers: tuple[str, str, str]
+) -> Iterable[tuple[int | str, str, str]]:
+    yield headers
+    for r in result.left_out:
+        yield r.row, r.value, describe_reason(r.reason)
+
+
 def build_report(
     result: IngestResult,
     describe_reason: Callable[[str], str],
     *,
     fmt: str = "xlsx",
     headers: tuple[str, str, str] = ("Строка", "Значение", "Причина"),
+    left_out_title: str = "Другие номера",
 ) -> bytes:
-    """Rejected rows: original row number, value and reason text. No cell can become a
-    live formula: xlsx cells are inline strings (never parsed as formulas); csv cells
-    that start with = + - @ tab or CR get a leading apostrophe."""
+    """Rejected rows: original row number, value and reason text; then the numbers of
+    multi-number cells that were not used (a second sheet, or a section of the csv), so
+    nothing leaves the file silently. No cell can become a live formula: xlsx cells are
+    inline strings (never parsed as formulas); csv cells that start with = + - @ tab or
+    CR get a leading apostrophe."""
     rows = _table(result, describe_reason, headers)
+    extra = _left_out(result, describe_reason, headers) if result.left_out else None
     if fmt == "xlsx":
-        return _xlsx(rows)
+        sheets = [("Report", rows)]
+        if extra is not None:
+            sheets.append((left_out_title, extra))
+        return _xlsx(sheets)
     if fmt == "csv":
+        if extra is not None:
+            rows = chain(rows, [("", "", ""), (left_out_title, "", "")], extra)
         return _csv(rows)
     raise ValueError(f"unknown report format {fmt!r}")
 
@@ -92,19 +110,44 @@ _ROOT_RELS = (
     f'<Relationship Id="rId1" Type="{_DOC_REL}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
 )
-_WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    f'xmlns:r="{_DOC_REL}">'
-    '<sheets><sheet name="Report" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    f'<Relationships xmlns="{_PKG}/relationships">'
-    f'<Relationship Id="rId1" Type="{_DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_DOC_REL}/styles" Target="styles.xml"/>'
-    "</Relationships>"
-)
+
+
+_ATTR = {'"': "&quot;"}
+
+
+def _workbook(names: list[str]) -> str:
+    sheets = "".join(
+        f'<sheet name="{escape(name[:31], _ATTR)}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{_DOC_REL}"><sheets>{sheets}</sheets></workbook>'
+    )
+
+
+def _workbook_rels(count: int) -> str:
+    sheets = "".join(
+        f'<Relationship Id="rId{i}" Type="{_DOC_REL}/worksheet" '
+        f'Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, count + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_PKG}/relationships">{sheets}'
+        f'<Relationship Id="rId{count + 1}" Type="{_DOC_REL}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    )
+
+
+def _content_types(count: int) -> str:
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_OOXML}.worksheet+xml"/>'
+        for i in range(2, count + 1)
+    )
+    return _CONTENT_TYPES.replace("</Types>", sheets + "</Types>")
+
 # The least a styles part needs; cell format 1 = text with quotePrefix (Excel's leading
 # apostrophe): an edited or re-saved "=..." or "+7..." stays a value, not a formula.
 _STYLES = (
@@ -130,18 +173,23 @@ _SHEET_HEAD = (
 )
 
 
-def _xlsx(rows: Iterable[tuple[int | str, str, str]]) -> bytes:
+def _sheet(rows: Iterable[tuple[int | str, str, str]]) -> str:
     parts = [_SHEET_HEAD]
     for r, row in enumerate(rows, start=1):
         cells = "".join(_cell(f"{_col(c)}{r}", v) for c, v in enumerate(row))
         parts.append(f'<row r="{r}">{cells}</row>')
     parts.append("</sheetData></worksheet>")
+    return "".join(parts)
+
+
+def _xlsx(sheets: list[tuple[str, Iterable[tuple[int | str, str, str]]]]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("[Content_Types].xml", _content_types(len(sheets)))
         zf.writestr("_rels/.rels", _ROOT_RELS)
-        zf.writestr("xl/workbook.xml", _WORKBOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        zf.writestr("xl/workbook.xml", _workbook([name for name, _ in sheets]))
+        zf.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         zf.writestr("xl/styles.xml", _STYLES)
-        zf.writestr("xl/worksheets/sheet1.xml", "".join(parts))
+        for i, (_name, rows) in enumerate(sheets, start=1):
+            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows))
     return buf.getvalue()

@@ -156,6 +156,17 @@ class IngestResult:
     has_header: bool = False
     source_kind: str = ""  # "xlsx" / "xls" / "ods" / "csv" / "text"
     keys: list[str] = field(default_factory=list)  # add_data keys found (== phones.keys)
+    # Of `fixed`: the first valid number of a multi-number cell / words around it dropped.
+    multi_fixed: int = 0
+    words_fixed: int = 0
+    # Numbers of multi-number cells that were not used (row, value, "left_out").
+    left_out: list[RejectedRow] = field(default_factory=list)
+    # Every phone column used, in the file's order, and how many numbers it gave (sent).
+    phone_columns: list[tuple[str, int]] = field(default_factory=list)
+    # Other reasonable readings of the same file, for the supervisor to pick:
+    # ("col", column index, header): only that phone column; ("sheet", index, name).
+    alternatives: list[tuple[str, int, str]] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, when the workbook has several with data
 
     @property
     def rejected_total(self) -> int:

@@ -47,7 +47,7 @@ def extension(filename: str) -> str:
 
 
 def detect_kind(data: bytes, filename: str = "") -> str:
-    """ "xlsx", "xls", "ods" or "text"; raises IngestError for anything else."""
+    """ "xlsx", "xls", "ods", "html", "vcard" or "text"; IngestError for anything else."""
     head = data[:16]
     if head.startswith(_ZIP_MAGIC):
         return _zip_kind(data, filename)
@@ -56,7 +56,25 @@ def detect_kind(data: bytes, filename: str = "") -> str:
     for magic, name in _FOREIGN_MAGIC:
         if head.startswith(magic):
             raise IngestError("unsupported_type", detected=name)
-    return "text"
+    return _markup_kind(data) or "text"
+
+
+_MARKUP_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*")
+_HTML_MARKS = (b"<html", b"<table", b"<!doctype html", b"<meta", b"<head", b"<body")
+
+
+def _markup_kind(data: bytes) -> str | None:
+    """ "html" for a web page or bare <table> (whatever its name: Bitrix24 saves one as
+    .xls), "vcard" for contacts; None for other text. UTF-8 BOM and blank lines allowed."""
+    m = _MARKUP_START.match(data[:4096])
+    head = data[m.end() if m else 0 :][:4096]
+    if head[:11].upper() == b"BEGIN:VCARD":
+        return "vcard"
+    if head.startswith(b"<"):
+        low = head.lower()
+        if any(mark in low for mark in _HTML_MARKS):
+            return "html"
+    return None
 
 
 def _zip_kind(data: bytes, filename: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import IngestError
-from .normalize import normalize_value
+from .normalize import normalize_cell, normalize_value
 
 # Header names of the phone column (compared lower-cased, trimmed, "ё" as "е",
 # trailing ":" dropped). Exact names score higher than "starts with a name + words".
@@ -50,10 +51,14 @@ _EXACT = {
     "number",
     "ani",
 }
+# "Номер" only as a whole header (above): "Номер договора" is no phone column.
 _PREFIX = re.compile(
-    r"(?:телефон\w*|тел\.?|номер|мобильн\w*|моб\.?|сотов\w*|phone|telephone|tel\.?"
+    r"(?:телефон\w*|тел\.?|мобильн\w*|моб\.?|сотов\w*|phone|telephone|tel\.?"
     r"|msisdn|mobile|cell)(?:\s|$|[_.:(])",
 )
+# Anywhere in a header: questions of a form ("Ваш номер телефона"), CRM names
+# ("Рабочий телефон"), Google Contacts' "Phone 1 - Value".
+_ANYWHERE = re.compile(r"телефон|тел\.|мобильн|phone|mobile|msisdn")
 _HEAD_ROWS = 30  # a header lies among the first non-empty rows
 _SAMPLE_ROWS = 200  # rows whose values are judged to find / confirm the phone column
 _DIGITS7 = re.compile(r"(?:\d\D{0,3}){7}")
@@ -67,7 +72,17 @@ def header_score(value: object) -> int:
         return 0
     if s in _EXACT:
         return 2
-    return 1 if _PREFIX.match(s) else 0
+    return 1 if _PREFIX.match(s) or _ANYWHERE.search(s) else 0
+
+
+def header_name_score(value: object) -> int:
+    """header_score, 0 for a cell that is a number once words are dropped: such a cell
+    ("тел. 8 902 …") is data and never names a column."""
+    score = header_score(value)
+    if score and isinstance(value, str) and _DIGITS7.search(value):
+        if normalize_cell(value).norm[0] is not None:
+            return 0
+    return score
 
 
 def blank(v: object) -> bool:
@@ -93,7 +108,7 @@ def looks_phone(v: object) -> bool:
     s, _ = phone_text(v)
     if not _DIGITS7.search(s):
         return False
-    return normalize_value(s)[0] is not None
+    return normalize_value(s)[0] is not None or normalize_cell(s).norm[0] is not None
 
 
 def has_digit(v: object) -> bool:
@@ -176,18 +191,46 @@ class Layout:
     phone_header: str | None
     keys: tuple[str, ...]
     key_cols: tuple[int, ...]
+    # Every phone column in the file's order (phone_col first among them is not implied:
+    # phone_col is the one the header scored best); a row's number comes from the first
+    # of them whose cell holds a valid number.
+    phone_cols: tuple[int, ...] = ()
+    phone_headers: tuple[str, ...] = ()
+    # Every phone column found, when one of them was chosen (phone_cols is then that one).
+    all_phone_cols: tuple[int, ...] = ()
+    all_phone_headers: tuple[str, ...] = ()
 
 
 def _cell(row: Sequence[object], c: int) -> object:
     return row[c] if c < len(row) else None
 
 
-def detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
+def detect_layout(
+    rows: Sequence[Sequence[object]], *, at_eof: bool, phone_col: int | None = None
+) -> Layout:
     """Find the header and the phone column among the first rows of a table.
 
     `rows` are the file's first rows (empty ones included, so indices map to lines);
     `at_eof` says they are the whole file, which decides "header only" vs "no column".
+    `phone_col`: the supervisor chose this one of several phone columns; the others stay
+    out of add_data.
     """
+    layout = _detect_layout(rows, at_eof=at_eof)
+    if phone_col is None or phone_col not in layout.phone_cols or len(layout.phone_cols) < 2:
+        return layout
+    k = layout.phone_cols.index(phone_col)
+    return dataclasses.replace(
+        layout,
+        phone_col=phone_col,
+        phone_header=layout.phone_headers[k] or None,
+        phone_cols=(phone_col,),
+        phone_headers=(layout.phone_headers[k],),
+        all_phone_cols=layout.phone_cols,
+        all_phone_headers=layout.phone_headers,
+    )
+
+
+def _detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
     nonempty = [i for i, r in enumerate(rows) if any(not blank(c) for c in r)]
     if not nonempty:
         raise IngestError("empty")
@@ -200,14 +243,29 @@ def detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
         (i, c, s)
         for i in nonempty[:_HEAD_ROWS]
         for c, v in enumerate(rows[i])
-        if (s := header_score(v))
+        if (s := header_name_score(v))
     ]
     header: int | None
     if candidates:
         scored = [(phones_below(i, c), s, -i, -c) for i, c, s in candidates]
+        below, _, neg_i, _ = max(scored)
+        if below == 0 and any(
+            looks_phone(v) for j in sample if j < -neg_i for v in rows[j]
+        ):  # "not a phone" under numbers is a value, not a header
+            candidates = []
+    if candidates:
         _, _, neg_i, neg_c = max(scored)
         header, phone_col = -neg_i, -neg_c
         data_start = header + 1
+        # Other phone-named columns of the header row that hold numbers (a "Phone 1 -
+        # Type" column of labels holds none and stays an add_data column).
+        phone_cols = [
+            c
+            for hi, c, _s in candidates
+            if hi == header and (c == phone_col or phones_below(header, c) > 0)
+        ]
+        if phones_below(header, phone_col) == 0:
+            phone_cols = [phone_col]
     else:
         width = max(len(rows[i]) for i in sample)
         counts = [sum(1 for i in sample if looks_phone(_cell(rows[i], c))) for c in range(width)]
@@ -227,6 +285,7 @@ def detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
             if len(texts) >= 2 and all(isinstance(v, str) for v in texts):
                 header = above[-1]
         data_start = header + 1 if header is not None else first
+        phone_cols = [phone_col]
     keys: list[str] = []
     key_cols: list[int] = []
     phone_header = None
@@ -234,7 +293,19 @@ def detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
         phone_header = header_text(_cell(rows[header], phone_col)) or None
         for c, v in enumerate(rows[header]):
             text = header_text(v)
-            if c != phone_col and text and text not in keys:
+            if c not in phone_cols and text and text not in keys:
                 keys.append(text)
                 key_cols.append(c)
-    return Layout(phone_col, data_start, header, phone_header, tuple(keys), tuple(key_cols))
+    headers = tuple(
+        (header_text(_cell(rows[header], c)) if header is not None else "") for c in phone_cols
+    )
+    return Layout(
+        phone_col,
+        data_start,
+        header,
+        phone_header,
+        tuple(keys),
+        tuple(key_cols),
+        tuple(phone_cols),
+        headers,
+    )

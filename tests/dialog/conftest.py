@@ -145,8 +145,8 @@ async def make_bot_under_test(
         # Lists are read in a thread here: a process pool per test would only add start-up.
         from bot.phones import ingest_bytes
 
-        async def ingest(data: bytes, filename: str, limits: Any) -> Any:
-            return await asyncio.to_thread(ingest_bytes, data, filename, limits)
+        async def ingest(data: bytes, filename: str, limits: Any, choice: Any = None) -> Any:
+            return await asyncio.to_thread(ingest_bytes, data, filename, limits, choice)
 
         deps.ingest = ingest
         bot = create_bot(settings)

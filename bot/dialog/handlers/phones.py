@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import BufferedInputFile, Message, ReplyParameters
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import gettext as _
 
+from bot.dialog.callbacks import ListChoice
 from bot.dialog.flow import Dialog
 from bot.dialog.guards import AddressedToBot
 from bot.dialog.render import (
+    clip,
     ingest_error_text,
     ingest_report,
     join_keys,
@@ -25,6 +35,7 @@ from bot.dialog.states import CampaignForm
 from bot.phones import IngestError, IngestResult, build_report, ingest_text
 
 log = logging.getLogger("bot.dialog")
+_MAX_ALTERNATIVES = 6  # a phone screen's worth of buttons
 
 
 async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> None:
@@ -40,15 +51,38 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
         return
     status = await message.reply(_("⏳ Reading the file…"))
     filename = document.file_name or "list"
-    try:
-        async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
-            buffer = await bot.download(document)
-            assert buffer is not None
-            result = await deps.ingest(buffer.getvalue(), filename, limits)
-    except IngestError as error:
-        await dialog.replace(status.message_id, "❗ " + ingest_error_text(error))
+    result = await read_list(dialog, bot, document.file_id, filename, status.message_id, None)
+    if result is None:
         await dialog.ask("ph", data)
         return
+    # The file_id, not the bytes: a choice among the report's alternatives downloads it
+    # again, so the draft stays small (and JSON-safe).
+    previous = data.get("list_file") or {}
+    data["list_file"] = {"id": document.file_id, "name": filename, "n": previous.get("n", 0) + 1}
+    await accept_list(result, dialog, data, status.message_id)
+
+
+async def read_list(
+    dialog: Dialog,
+    bot: Bot,
+    file_id: str,
+    filename: str,
+    status_id: int,
+    choice: tuple[str, int] | None,
+) -> IngestResult | None:
+    """Download and read a list file; on failure the status message says why (None)."""
+    deps = dialog.deps
+    limits = deps.ingest_limits
+    try:
+        async with ChatActionSender.upload_document(bot=bot, chat_id=dialog.chat.id):
+            buffer = await bot.download(file_id)
+            assert buffer is not None
+            if choice is None:
+                return await deps.ingest(buffer.getvalue(), filename, limits)
+            return await deps.ingest(buffer.getvalue(), filename, limits, choice=choice)
+    except IngestError as error:
+        await dialog.replace(status_id, "❗ " + ingest_error_text(error))
+        return None
     except TelegramBadRequest as error:
         log.info("list download refused: %s", error.message)
         too_big = "too big" in error.message.lower()
@@ -57,17 +91,59 @@ async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> Non
             if too_big
             else _("Telegram did not give me the file. Send it again.")
         )
-        await dialog.replace(status.message_id, "❗ " + text)
-        await dialog.ask("ph", data)
-        return
+        await dialog.replace(status_id, "❗ " + text)
+        return None
     except (TimeoutError, TelegramAPIError, OSError) as error:
         log.warning("list download failed: %s", type(error).__name__)
         await dialog.replace(
-            status.message_id, "❗ " + _("Telegram did not give me the file. Send it again.")
+            status_id, "❗ " + _("Telegram did not give me the file. Send it again.")
         )
-        await dialog.ask("ph", data)
+        return None
+
+
+async def process_list_choice(
+    callback: CallbackQuery, callback_data: ListChoice, dialog: Dialog, draft: dict[str, Any]
+) -> None:
+    """A report's alternative: the same file read again that way, without a new upload."""
+    file = draft.get("list_file") or {}
+    if (
+        file.get("n") != callback_data.file
+        or callback_data.kind not in ("col", "sheet")
+        or callback_data.index < 0
+    ):
+        await callback.answer(_("This list has been replaced by another one."))
         return
-    await accept_list(result, dialog, data, status)
+    await callback.answer()
+    if isinstance(callback.message, Message):  # the guard has checked it is the presser's
+        with contextlib.suppress(TelegramAPIError):
+            await callback.message.edit_reply_markup(reply_markup=None)
+    status_id = await dialog.send(_("⏳ Reading the file…"))
+    choice = (callback_data.kind, callback_data.index)
+    result = await read_list(dialog, dialog.bot, file["id"], file["name"], status_id, choice)
+    if result is None:
+        return  # the draft keeps the list it had; its summary is still the last question
+    await accept_list(result, dialog, draft, status_id)
+
+
+def alternative_rows(
+    result: IngestResult, owner: int, data: dict[str, Any]
+) -> list[list[InlineKeyboardButton]]:
+    file = data.get("list_file")
+    if not file or not result.alternatives:
+        return []
+    rows = []
+    for kind, index, name in result.alternatives[:_MAX_ALTERNATIVES]:
+        label = clip(name, 40)
+        text = (
+            _("Take numbers from «{name}»").format(name=label)
+            if kind == "col"
+            else _("Another sheet: «{name}»").format(name=label)
+        )
+        button = ListChoice(
+            owner=owner, dialog=data["dialog"], file=file["n"], kind=kind, index=index
+        )
+        rows.append([InlineKeyboardButton(text=text, callback_data=button.pack())])
+    return rows
 
 
 async def process_phones_text(message: Message, dialog: Dialog) -> None:
@@ -82,11 +158,12 @@ async def process_phones_text(message: Message, dialog: Dialog) -> None:
         await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
         return
     # Pasted text is read at once: no progress message to show.
+    data.pop("list_file", None)  # the report's alternatives were the file's
     await accept_list(result, dialog, data, None)
 
 
 async def accept_list(
-    result: IngestResult, dialog: Dialog, data: dict[str, Any], status: Message | None
+    result: IngestResult, dialog: Dialog, data: dict[str, Any], status_id: int | None
 ) -> None:
     """Show what became of the rows; keep the list and go on, or ask again when none fit."""
     deps = dialog.deps
@@ -94,7 +171,7 @@ async def accept_list(
         result, locale=dialog.i18n.current_locale, mask=dialog.group, describe=reject_reason_text
     )
     if result.accepted == 0:
-        await dialog.replace(status.message_id if status else None, report)
+        await dialog.replace(status_id, report)
         await dialog.ask("ph", data, note="❗ " + _("No valid number in the list."))
         return
     missing = missing_params({**data, "add_data_keys": result.phones.keys}, deps.presets)
@@ -103,14 +180,33 @@ async def accept_list(
             keys=join_keys(missing)
         )
     # The report takes the progress message's place, or comes anew after pasted numbers.
-    report_id = await dialog.replace(status.message_id if status else None, report)
-    if result.rejected_total:
-        content = await asyncio.to_thread(build_report, result, reject_reason_text)
+    report_id = await dialog.replace(status_id, report)
+    rows = alternative_rows(result, dialog.user.id, data)
+    if rows:
+        with contextlib.suppress(TelegramAPIError):
+            await dialog.bot.edit_message_reply_markup(
+                chat_id=dialog.chat.id,
+                message_id=report_id,
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+            )
+    if result.rejected_total or result.left_out:
+        content = await asyncio.to_thread(
+            build_report, result, reject_reason_text, left_out_title=_("Other numbers")
+        )
+        caption = []
+        if result.rejected_total:
+            caption.append(_("Rejected rows: {count}").format(count=result.rejected_total))
+        if result.left_out:
+            caption.append(
+                _("Other numbers from cells, not used: {count}").format(
+                    count=len(result.left_out)
+                )
+            )
         await dialog.bot.send_document(
             dialog.chat.id,
             BufferedInputFile(content, filename="rejected.xlsx"),
             message_thread_id=dialog.thread_id,
-            caption=_("Rejected rows: {count}").format(count=result.rejected_total),
+            caption="\n".join(caption),
             reply_parameters=ReplyParameters(
                 message_id=report_id, allow_sending_without_reply=True
             ),
@@ -141,4 +237,5 @@ def create_router() -> Router:
         process_phones_text, CampaignForm.phones, F.text, ~F.text.startswith("/"), AddressedToBot()
     )
     router.message.register(process_phones_text, CampaignForm.phones, F.contact, AddressedToBot())
+    router.callback_query.register(process_list_choice, ListChoice.filter(), CampaignForm.summary)
     return router
