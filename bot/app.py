@@ -17,7 +17,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -28,10 +28,13 @@ from bot.dialog import DialogMiddleware, DraftGuard, get_routers
 from bot.dialog.errors import on_error
 from bot.drafts import MemoryPhoneListStore, PhoneListStore, RedisPhoneListStore
 from bot.i18n import create_i18n
+from bot.isolation import LOCK_BUSY_FILTER, RenewingRedisEventIsolation, on_lock_busy
 from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
 from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
 from bot.middlewares.logging import UpdateLoggingMiddleware
+from bot.middlewares.outage import REDIS_DOWN_FILTER, on_redis_down
 from bot.presets import Presets, load_presets
+from bot.redelivery import HandleOnce
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -44,6 +47,7 @@ class StateBackend:
     events_isolation: BaseEventIsolation
     phone_lists: PhoneListStore
     redis: Redis | None = None
+    key_prefix: str = "campaign-bot"
 
     async def close(self) -> None:
         """Close the storage and its Redis connections (pool included). Called last, by the
@@ -113,13 +117,12 @@ def create_state_backend(
         return StateBackend(MemoryStorage(), SimpleEventIsolation(), MemoryPhoneListStore(ttl))
     list_prefix = f"{prefix}:list"
     storage = DraftRedisStorage(redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix)
-    # Locks are held for the length of one update, across replicas: two taps on "Create"
-    # handled by two replicas run one after the other. A crashed holder frees it after
-    # `timeout`; a waiter gives up after `blocking_timeout` (the update then fails loudly).
-    isolation = storage.create_isolation(lock_kwargs={"timeout": 60, "blocking_timeout": 90})
-    assert isinstance(isolation, RedisEventIsolation)
+    # Held for the length of one update, across replicas: two taps on "Create" handled by
+    # two replicas run one after the other. Short-lived and renewed while its holder works,
+    # so a crashed holder blocks the user for seconds, not a minute (bot/isolation.py).
+    isolation = RenewingRedisEventIsolation(redis, storage.key_builder)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix)
-    return StateBackend(storage, isolation, phone_lists, redis)
+    return StateBackend(storage, isolation, phone_lists, redis, prefix)
 
 
 def load_app_presets(settings: Settings) -> Presets:
@@ -160,6 +163,9 @@ def create_dispatcher(
         log.warning("ALLOWED_USER_IDS and ALLOWED_CHAT_IDS are empty: nobody may use the bot")
 
     dp.update.outer_middleware(UpdateLoggingMiddleware())
+    if backend.redis is not None:
+        # After the FSM middleware (the Dispatcher's own), hence under the user's lock.
+        dp.update.outer_middleware(HandleOnce(backend.redis, backend.key_prefix))
     # Language first, so that a refusal is in the user's language too.
     PreferenceI18nMiddleware(i18n, preference).setup(dp)
     access = AccessMiddleware(policy)
@@ -174,6 +180,9 @@ def create_dispatcher(
     # Also puts chat_member into allowed_updates (resolve_used_update_types), which
     # Telegram does not send unless asked.
     dp.include_router(membership_router(policy))
+    # Before the catch-all: a busy lock or a Redis outage get their own short answer.
+    dp.errors.register(on_lock_busy, LOCK_BUSY_FILTER)
+    dp.errors.register(on_redis_down, REDIS_DOWN_FILTER)
     dp.errors.register(on_error)
     dp.workflow_data.update(deps=deps, language_preference=preference, access_policy=policy)
     dp.shutdown.register(_on_shutdown)
