@@ -10,10 +10,12 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
     BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
+    StateType,
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -34,7 +36,7 @@ from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI1
 from bot.middlewares.logging import UpdateLoggingMiddleware
 from bot.middlewares.outage import REDIS_DOWN_FILTER, on_redis_down
 from bot.presets import Presets, load_presets
-from bot.redelivery import HandleOnce
+from bot.redelivery import HandleOnce, current_pending, write_pending
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -81,6 +83,22 @@ class DraftRedisStorage(RedisStorage):
     async def close_connections(self) -> None:
         await self.redis.aclose(close_connection_pool=True)
 
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        pending = current_pending()
+        if pending is None or key.destiny == PREFS_DESTINY:
+            await super().set_state(key, state)
+            return
+        # Held until the draft write (or the end of the update) carries it, with the mark.
+        value = state.state if isinstance(state, State) else state
+        pending.states[self.key_builder.build(key, "state")] = value
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        pending = current_pending()
+        redis_key = self.key_builder.build(key, "state")
+        if pending is not None and redis_key in pending.states:
+            return pending.states[redis_key]
+        return await super().get_state(key)
+
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if key.destiny == PREFS_DESTINY:
             if not isinstance(data, dict):
@@ -91,11 +109,24 @@ class DraftRedisStorage(RedisStorage):
             else:
                 await self.redis.delete(redis_key)
             return
-        await super().set_data(key, data)
-        # The list lives as long as the draft that refers to it, not 24 h from its upload.
-        ref = data.get("phones_ref") if isinstance(data, dict) else None
-        if isinstance(ref, str) and self.data_ttl is not None:
-            await self.redis.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+        if not isinstance(data, dict):
+            raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
+        redis_key = self.key_builder.build(key, "data")
+        # One transaction: state and data, the update's "handled" mark (bot/redelivery.py)
+        # and the list's TTL, so a crash leaves either all of them or none.
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if data:
+                pipe.set(redis_key, self.json_dumps(data), ex=self.data_ttl)
+            else:
+                pipe.delete(redis_key)
+            pending = current_pending()
+            if pending is not None:
+                write_pending(pipe, pending, self.state_ttl)
+            # The list lives as long as the draft that refers to it, not 24 h from its upload.
+            ref = data.get("phones_ref")
+            if isinstance(ref, str) and self.data_ttl is not None:
+                pipe.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+            await pipe.execute()
 
 
 def create_state_backend(
@@ -165,7 +196,10 @@ def create_dispatcher(
     dp.update.outer_middleware(UpdateLoggingMiddleware())
     if backend.redis is not None:
         # After the FSM middleware (the Dispatcher's own), hence under the user's lock.
-        dp.update.outer_middleware(HandleOnce(backend.redis, backend.key_prefix))
+        dp.update.outer_middleware(HandleOnce(
+            backend.redis, backend.key_prefix, settings.draft_ttl_seconds,
+            mark_ttl=settings.draft_ttl_seconds,
+        ))
     # Language first, so that a refusal is in the user's language too.
     PreferenceI18nMiddleware(i18n, preference).setup(dp)
     access = AccessMiddleware(policy)

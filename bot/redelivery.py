@@ -7,14 +7,20 @@ redelivers it, to a replica that is alive. An update taking longer (a big list b
 downloaded and read) is answered then and finishes in the background, as before.
 
 Redelivery must not apply an update twice: `HandleOnce` marks each update id handled in
-Redis (inside the per-user lock) and ignores one seen already.
+Redis (inside the per-user lock) and ignores one seen already. The mark is written in the
+same MULTI as the update's draft write: DraftRedisStorage holds the FSM state set during
+the update (`Pending`) and writes it with the data and the mark, so a crash can not fall
+between "the draft moved on" and "the update is marked". Redelivered, an update either was
+not applied at all (the bot's messages before its draft write may repeat) or is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -22,13 +28,54 @@ from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 log = logging.getLogger("bot.redelivery")
 
 # Below Telegram's own wait for an answer (about a minute) and above a lock waiter's wait.
 ACK_WITHIN_SECONDS = 15.0
-HANDLED_TTL_SECONDS = 24 * 3600
+# Marks live as long as drafts (DRAFT_TTL_HOURS): a redelivery comes within minutes.
+DEFAULT_HANDLED_TTL_SECONDS = 24 * 3600
+
+
+
+@dataclass
+class Pending:
+    """What the update being handled has not written yet: its "handled" mark (until the
+    first draft write carries it) and FSM states set since (Redis key -> state)."""
+
+    mark: str | None
+    mark_ttl: int = DEFAULT_HANDLED_TTL_SECONDS
+    states: dict[str, str | None] = field(default_factory=dict)
+    # Only the update's own task: a task it starts (a submission) inherits the context
+    # variable but must write its states itself, at once.
+    task: asyncio.Task[Any] | None = field(default_factory=asyncio.current_task)
+
+
+_pending: contextvars.ContextVar[Pending | None] = contextvars.ContextVar(
+    "pending_update_writes", default=None
+)
+
+
+def current_pending() -> Pending | None:
+    pending = _pending.get()
+    if pending is None or pending.task is not asyncio.current_task():
+        return None
+    return pending
+
+
+def write_pending(pipe: Pipeline, pending: Pending, state_ttl: int | None) -> None:
+    """Queue the held states and the mark on a MULTI pipeline, once."""
+    for redis_key, state in pending.states.items():
+        if state is None:
+            pipe.delete(redis_key)
+        else:
+            pipe.set(redis_key, state, ex=state_ttl)
+    pending.states = {}
+    if pending.mark is not None:
+        pipe.set(pending.mark, 1, ex=pending.mark_ttl)
+        pending.mark = None
 
 
 class AckAfterHandling(SimpleRequestHandler):
@@ -53,10 +100,12 @@ class HandleOnce(BaseMiddleware):
     the FSM middleware, so it runs under the user's lock: a redelivery waits for the
     original and then sees it marked."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl: int = HANDLED_TTL_SECONDS) -> None:
+    def __init__(self, redis: Redis, prefix: str, state_ttl: int | None,
+                 mark_ttl: int = DEFAULT_HANDLED_TTL_SECONDS) -> None:
         self.redis = redis
         self.prefix = prefix
-        self.ttl = ttl
+        self.state_ttl = state_ttl
+        self.mark_ttl = mark_ttl
 
     async def __call__(
         self,
@@ -70,18 +119,26 @@ class HandleOnce(BaseMiddleware):
         if await self.redis.exists(key):
             log.info("update %s handled already: redelivery ignored", event.update_id)
             return None
+        pending = Pending(mark=key, mark_ttl=self.mark_ttl)
+        token = _pending.set(pending)
         try:
             result = await handler(event, data)
         except asyncio.CancelledError:
-            raise  # not finished: a redelivery must run it
+            raise  # not finished: nothing held is written, a redelivery runs it again
         except Exception:
-            await self._mark(key)  # failed, but answered by the error handler
+            await self._flush(pending)  # failed, but answered by the error handler
             raise
-        await self._mark(key)
+        finally:
+            _pending.reset(token)
+        await self._flush(pending)  # what no draft write carried (state only, or nothing)
         return result
 
-    async def _mark(self, key: str) -> None:
+    async def _flush(self, pending: Pending) -> None:
+        if pending.mark is None and not pending.states:
+            return
         try:
-            await self.redis.set(key, 1, ex=self.ttl)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                write_pending(pipe, pending, self.state_ttl)
+                await pipe.execute()
         except RedisError as error:
             log.warning("update not marked handled: %s", type(error).__name__)
