@@ -229,7 +229,9 @@ class FakeTelegram:
         self.webhook_attempts: list[dict] = []
         self.WEBHOOK_TIMEOUT = 60.0  # Telegram's wait for an answer
         self._deliveries: set[asyncio.Task[None]] = set()
-        self._delivering: set[int] = set()  # update ids with a delivery task
+        self._delivering: set[int] = set()  # update ids queued for delivery
+        self._chat_queues: dict[int, list[dict]] = {}
+        self._chat_workers: dict[int, asyncio.Task[None]] = {}
         self._webhook_http: aiohttp.ClientSession | None = None
 
         self._queue: list[dict] = []
@@ -752,11 +754,28 @@ class FakeTelegram:
         return update
 
     def _start_delivery(self, update: dict) -> None:
+        # Telegram sends a chat's updates one at a time, in order: the next only once the
+        # previous one is acknowledged; different chats are delivered concurrently.
+        chat_id = _update_chat_id(update)
         self._delivering.add(update["update_id"])
-        task = asyncio.get_running_loop().create_task(self._deliver(update))
+        self._chat_queues.setdefault(chat_id, []).append(update)
+        if chat_id in self._chat_workers:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver_chat(chat_id))
+        self._chat_workers[chat_id] = task
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
-        task.add_done_callback(lambda _: self._delivering.discard(update["update_id"]))
+
+    async def _deliver_chat(self, chat_id: int) -> None:
+        queue = self._chat_queues[chat_id]
+        try:
+            while queue and not self._closing:
+                update = queue[0]
+                await self._deliver(update)
+                queue.pop(0)
+                self._delivering.discard(update["update_id"])
+        finally:
+            self._chat_workers.pop(chat_id, None)
 
     async def _deliver(self, update: dict) -> None:
         """POST one update until it is acknowledged (2xx); a failed attempt (refused,
@@ -1535,6 +1554,19 @@ class FakeTelegram:
 
 
 # ------------------------------------------------------------------ module helpers
+
+
+def _update_chat_id(update: dict) -> int:
+    """The chat an update belongs to, for in-order delivery (0 when it has none)."""
+    for kind, body in update.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        chat = body.get("chat") or (body.get("message") or {}).get("chat")
+        if chat:
+            return int(chat["id"])
+        if body.get("from"):
+            return int(body["from"]["id"])
+    return 0
 
 
 def _scope_key(scope: Any) -> str:
