@@ -206,6 +206,7 @@ class Supervisor:
         self.fake, self.user, self.stats, self.texts = fake, user, stats, texts
         self.chat = fake.add_chat(Chat.private(user))
         self.dialogs = itertools.count(1)
+        self.sidelined = False
 
     def _send(self, kind: str, value: str) -> dict:
         if kind == "text":
@@ -281,6 +282,8 @@ class Supervisor:
             return "again"
         if self.texts["no_draft"] in texts:
             return "lost"
+        if self.texts["in_flight"] in texts:
+            return "interrupted"  # a POST cut by a kill still holds the draft
         return ""
 
     async def dialog(self) -> None:
@@ -306,13 +309,16 @@ class Supervisor:
                 self.stats.unexpected += 1
                 return
             if outcome == "interrupted":
+                # Its draft stays "in flight" until IN_FLIGHT_LIMIT_SECONDS: this user can
+                # not start another dialog in this run (the in-flight heartbeat's case).
                 self.stats.interrupted += 1
+                self.sidelined = True
                 return
         self.stats.completed += 1
 
     async def run(self, until: float) -> None:
         loop = asyncio.get_running_loop()
-        while loop.time() < until:
+        while loop.time() < until and not self.sidelined:
             await self.dialog()
 
 
@@ -370,6 +376,7 @@ async def soak(
         "no_draft": _ru("To create a campaign send /new. /help — how it works"),
         "creating": _ru("⏳ Creating the campaign…"),
         "progress_toasts": (_ru("Creating…"),),
+        "in_flight": _ru("The campaign is being created right now. Wait for the answer."),
         "name_q": _ru("Campaign name? (up to 100 characters)"),
         "window_q": _ru("Daily calling window? Pick one or type 9-18, 09:00-17:00."),
         "attempts_q": _ru("How many dial attempts per number? (1-5)"),
