@@ -19,7 +19,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -38,11 +38,14 @@ from bot.drafts import (
     Signer,
 )
 from bot.i18n import create_i18n
+from bot.isolation import LOCK_BUSY_FILTER, RenewingRedisEventIsolation, on_lock_busy
 from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
 from bot.middlewares.i18n import PREFS_DESTINY, LanguagePreference, PreferenceI18nMiddleware
 from bot.middlewares.integrity import DroppedDraftNotice
 from bot.middlewares.logging import UpdateLoggingMiddleware
+from bot.middlewares.outage import REDIS_DOWN_FILTER, on_redis_down
 from bot.presets import Presets, load_presets
+from bot.redelivery import HandleOnce, current_pending, write_pending
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -56,6 +59,7 @@ class StateBackend:
     phone_lists: PhoneListStore
     redis: Redis | None = None
     inflight: InFlightMarks | None = None
+    key_prefix: str = "campaign-bot"
 
     async def close(self) -> None:
         """Close the storage and its Redis connections (pool included). Called last, by the
@@ -124,18 +128,27 @@ class DraftRedisStorage(RedisStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         redis_key = self.key_builder.build(key, "state")
-        if state is None:
+        value = state.state if isinstance(state, State) else state
+        pending = current_pending()
+        if pending is not None and key.destiny != PREFS_DESTINY:
+            # Held until the draft write (or the end of the update) carries it, with the
+            # update's "handled" mark (bot/redelivery.py).
+            pending.states[redis_key] = None if value is None else str(value)
+            return
+        if value is None:
             await self.redis.delete(redis_key)
             return
-        value = state.state if isinstance(state, State) else state
         await self.redis.set(
             redis_key, self.signer.seal_text(redis_key, str(value)), ex=self.state_ttl
         )
 
     async def get_state(self, key: StorageKey) -> str | None:
+        state_key = self.key_builder.build(key, "state")
+        pending = current_pending()
+        if pending is not None and state_key in pending.states:
+            return pending.states[state_key]
         # The data is checked here too, in the same round trip: a forged draft is refused
         # before any handler sees it, not halfway through one.
-        state_key = self.key_builder.build(key, "state")
         data_key = self.key_builder.build(key, "data")
         state_value, data_value = await self.redis.mget(state_key, data_key)
         state_ok, state = self._verified(state_key, state_value)
@@ -166,18 +179,28 @@ class DraftRedisStorage(RedisStorage):
         if not isinstance(data, dict):
             raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
         redis_key = self.key_builder.build(key, "data")
-        if not data:
-            await self.redis.delete(redis_key)
-            return
-        value = self.signer.seal_text(redis_key, self.json_dumps(data))
+        value = self.signer.seal_text(redis_key, self.json_dumps(data)) if data else None
         if key.destiny == PREFS_DESTINY:
-            await self.redis.set(redis_key, value)
+            if value is None:
+                await self.redis.delete(redis_key)
+            else:
+                await self.redis.set(redis_key, value)
             return
-        await self.redis.set(redis_key, value, ex=self.data_ttl)
-        # The list lives as long as the draft that refers to it, not 24 h from its upload.
-        ref = data.get("phones_ref")
-        if isinstance(ref, str) and self.data_ttl is not None:
-            await self.redis.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+        # One transaction: state and data, the update's "handled" mark (bot/redelivery.py)
+        # and the list's TTL, so a crash leaves either all of them or none.
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if value is None:
+                pipe.delete(redis_key)
+            else:
+                pipe.set(redis_key, value, ex=self.data_ttl)
+            pending = current_pending()
+            if pending is not None:
+                write_pending(pipe, pending, self.state_ttl, self.signer.seal_text)
+            # The list lives as long as the draft that refers to it, not 24 h from its upload.
+            ref = data.get("phones_ref")
+            if isinstance(ref, str) and self.data_ttl is not None:
+                pipe.expire(f"{self.list_prefix}:{ref}", self.data_ttl)
+            await pipe.execute()
 
 
 def create_signer(settings: Settings) -> Signer:
@@ -211,14 +234,13 @@ def create_state_backend(
     storage = DraftRedisStorage(
         redis, key_prefix=prefix, ttl=ttl, list_prefix=list_prefix, signer=signer
     )
-    # Locks are held for the length of one update, across replicas: two taps on "Create"
-    # handled by two replicas run one after the other. A crashed holder frees it after
-    # `timeout`; a waiter gives up after `blocking_timeout` (the update then fails loudly).
-    isolation = storage.create_isolation(lock_kwargs={"timeout": 60, "blocking_timeout": 90})
-    assert isinstance(isolation, RedisEventIsolation)
+    # Held for the length of one update, across replicas: two taps on "Create" handled by
+    # two replicas run one after the other. Short-lived and renewed while its holder works,
+    # so a crashed holder blocks the user for seconds, not a minute (bot/isolation.py).
+    isolation = RenewingRedisEventIsolation(redis, storage.key_builder)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix, signer=signer)
     marks = RedisInFlightMarks(redis, prefix, isolation, signer)
-    return StateBackend(storage, isolation, phone_lists, redis, marks)
+    return StateBackend(storage, isolation, phone_lists, redis, marks, prefix)
 
 
 def load_app_presets(settings: Settings) -> Presets:
@@ -260,6 +282,13 @@ def create_dispatcher(
         log.warning("ALLOWED_USER_IDS and ALLOWED_CHAT_IDS are empty: nobody may use the bot")
 
     dp.update.outer_middleware(UpdateLoggingMiddleware())
+    if backend.redis is not None:
+        # After the FSM middleware (the Dispatcher's own), hence under the user's lock.
+        assert isinstance(backend.storage, DraftRedisStorage)
+        dp.update.outer_middleware(HandleOnce(
+            backend.redis, backend.key_prefix, settings.draft_ttl_seconds,
+            seal=backend.storage.signer.seal_text, mark_ttl=settings.draft_ttl_seconds,
+        ))
     # Language first, so that a refusal is in the user's language too.
     PreferenceI18nMiddleware(i18n, preference).setup(dp)
     access = AccessMiddleware(policy)
@@ -278,6 +307,9 @@ def create_dispatcher(
     # Also puts chat_member into allowed_updates (resolve_used_update_types), which
     # Telegram does not send unless asked.
     dp.include_router(membership_router(policy))
+    # Before the catch-all: a busy lock or a Redis outage get their own short answer.
+    dp.errors.register(on_lock_busy, LOCK_BUSY_FILTER)
+    dp.errors.register(on_redis_down, REDIS_DOWN_FILTER)
     dp.errors.register(on_error)
     dp.workflow_data.update(deps=deps, language_preference=preference, access_policy=policy)
     dp.shutdown.register(_on_shutdown)

@@ -15,7 +15,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.app import (
@@ -28,6 +28,7 @@ from bot.app import (
 from bot.i18n import create_i18n
 from bot.logs import register_secret, register_url_password
 from bot.phones import shutdown_executor, start_executor
+from bot.redelivery import AckAfterHandling
 from bot.settings import Settings
 from bot.telegram import create_bot
 
@@ -144,7 +145,7 @@ async def run_polling(dp: Dispatcher, bot: Bot) -> None:
     )
 
 
-class WebhookHandler(SimpleRequestHandler):
+class WebhookHandler(AckAfterHandling):
     """aiogram's handler (401 on a wrong or missing secret), but on shutdown it waits for the
     updates it is still handling instead of closing the bot's session under them: the
     session is closed last, by `run`."""

@@ -13,6 +13,8 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
+from bot.middlewares.outage import REDIS_DOWN
+
 PREFS_DESTINY = "prefs"
 
 
@@ -42,7 +44,11 @@ class PreferenceI18nMiddleware(I18nMiddleware):
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
         if user is not None:
-            chosen = await self.preference.get(data["bot"].id, user.id)
+            try:
+                chosen = await self.preference.get(data["bot"].id, user.id)
+            except REDIS_DOWN:
+                # Redis is down: still answer (the outage message), in the default language.
+                return self.i18n.default_locale
             if chosen in self.i18n.available_locales or chosen == "en":
                 return chosen
         return self.i18n.default_locale

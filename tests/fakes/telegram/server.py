@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from .entities import EntityParseError, bot_command_entities, parse_text
@@ -219,6 +220,19 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict]] = {}  # (scope JSON, lang) -> list
         self.bot_info: dict[str, str] = {}  # setMyName / setMyDescription / ...
         self.webhook_url = ""
+        # Webhook delivery, off unless asked for (deliver_webhooks): every queued update is
+        # POSTed to `webhook_target or webhook_url` with the secret header and retried, as
+        # Telegram does, until a 2xx answer. Each attempt: {update_id, status, time}.
+        self.deliver_webhooks = False
+        self.webhook_target: str | None = None
+        self.webhook_secret = ""
+        self.webhook_attempts: list[dict] = []
+        self.WEBHOOK_TIMEOUT = 60.0  # Telegram's wait for an answer
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._delivering: set[int] = set()  # update ids queued for delivery
+        self._chat_queues: dict[int, list[dict]] = {}
+        self._chat_workers: dict[int, asyncio.Task[None]] = {}
+        self._webhook_http: aiohttp.ClientSession | None = None
 
         self._queue: list[dict] = []
         self._allowed_updates: list[str] | None = None
@@ -297,6 +311,13 @@ class FakeTelegram:
         # Release long polls first, or aiohttp waits for them on shutdown.
         self._closing = True
         self._notify()
+        for task in list(self._deliveries):
+            task.cancel()
+        if self._deliveries:
+            await asyncio.wait(self._deliveries, timeout=5)
+        if self._webhook_http is not None:
+            await self._webhook_http.close()
+            self._webhook_http = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -728,7 +749,63 @@ class FakeTelegram:
         self._queue.append(update)
         self.updates.append(update)
         self._notify()
+        if self.deliver_webhooks and self.webhook_url:
+            self._start_delivery(update)
         return update
+
+    def _start_delivery(self, update: dict) -> None:
+        # Telegram sends a chat's updates one at a time, in order: the next only once the
+        # previous one is acknowledged; different chats are delivered concurrently.
+        chat_id = _update_chat_id(update)
+        self._delivering.add(update["update_id"])
+        self._chat_queues.setdefault(chat_id, []).append(update)
+        if chat_id in self._chat_workers:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver_chat(chat_id))
+        self._chat_workers[chat_id] = task
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver_chat(self, chat_id: int) -> None:
+        queue = self._chat_queues[chat_id]
+        try:
+            while queue and not self._closing:
+                update = queue[0]
+                await self._deliver(update)
+                queue.pop(0)
+                self._delivering.discard(update["update_id"])
+        finally:
+            self._chat_workers.pop(chat_id, None)
+
+    async def _deliver(self, update: dict) -> None:
+        """POST one update until it is acknowledged (2xx); a failed attempt (refused,
+        reset, timeout, non-2xx) is retried after a short, growing pause."""
+        if self._webhook_http is None:
+            self._webhook_http = aiohttp.ClientSession()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+        delay = 0.2
+        while not self._closing:
+            url = self.webhook_target or self.webhook_url
+            status: int | str
+            try:
+                async with self._webhook_http.post(
+                    url, json=update, headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.WEBHOOK_TIMEOUT),
+                ) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError) as error:
+                status = type(error).__name__
+            self.webhook_attempts.append(
+                {"update_id": update["update_id"], "status": status, "time": self.now()}
+            )
+            if isinstance(status, int) and 200 <= status < 300:
+                if update in self._queue:
+                    self._queue.remove(update)
+                self._notify()
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _bot_sees(self, chat: Chat, message: dict) -> bool:
         # Privacy mode (https://core.telegram.org/bots/features#privacy-mode): in groups the
@@ -1067,8 +1144,14 @@ class FakeTelegram:
 
     async def _set_webhook(self, params: Params, files: Files) -> bool:
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = str(params.get("secret_token") or "")
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        if self.deliver_webhooks and self.webhook_url:
+            # Queued before the webhook was set, not being delivered yet.
+            for update in list(self._queue):
+                if update["update_id"] not in self._delivering:
+                    self._start_delivery(update)
         return True
 
     async def _delete_webhook(self, params: Params, files: Files) -> bool:
@@ -1471,6 +1554,19 @@ class FakeTelegram:
 
 
 # ------------------------------------------------------------------ module helpers
+
+
+def _update_chat_id(update: dict) -> int:
+    """The chat an update belongs to, for in-order delivery (0 when it has none)."""
+    for kind, body in update.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        chat = body.get("chat") or (body.get("message") or {}).get("chat")
+        if chat:
+            return int(chat["id"])
+        if body.get("from"):
+            return int(body["from"]["id"])
+    return 0
 
 
 def _scope_key(scope: Any) -> str:
