@@ -173,7 +173,10 @@ class Stats:
     completed: int = 0
     lost: int = 0
     unexpected: int = 0
-    interrupted: int = 0
+    interrupted: int = 0  # POSTs cut by a kill, reported to their owner
+    unreported: int = 0  # ... never reported: the owner was left waiting
+    report_delays: list[float] = field(default_factory=list)  # press -> report, s
+    refused_new: int = 0  # /new answered "being created, wait" instead of a draft
     retaps: int = 0
     answer_times: list[float] = field(default_factory=list)
     blocked_users: set[int] = field(default_factory=set)
@@ -226,7 +229,10 @@ class Supervisor:
         agains = 0
         while True:
             before = _snapshot(self.fake, self.chat.id)
-            update = self._send(kind, value)
+            try:
+                update = self._send(kind, value)
+            except LookupError:  # the button is gone: the bot showed something else
+                return "unexpected"
             sent = loop.time()
             verdict = partial(self._verdict, before, expect, update)
             try:
@@ -237,7 +243,7 @@ class Supervisor:
                 self.stats.retaps += 1
                 changed = _changed(self.fake, self.chat.id, before)
                 if any(self.texts["creating"] in _text(m) for m in changed):
-                    return "interrupted"  # the POST's replica died; see the docs
+                    return "unreported"  # the POST's replica died and nobody said so
                 if changed:
                     if DEBUG:
                         texts = [_text(m)[:80] for m in _changed(self.fake, self.chat.id, before)]
@@ -245,6 +251,14 @@ class Supervisor:
                     return "unexpected"
                 continue
             waited = loop.time() - sent
+            if outcome == "interrupted":
+                # Not an answer time: the sender died; this is how long the owner waited
+                # to hear that the campaign may exist.
+                self.stats.report_delays.append(waited)
+                return outcome
+            if outcome == "refused":
+                self.stats.refused_new += 1
+                outcome = "again"
             self.stats.answer_times.append(waited)
             self.stats.longest_wait = max(self.stats.longest_wait, waited)
             if waited > BLOCKED_SECONDS:
@@ -282,14 +296,33 @@ class Supervisor:
             return "again"
         if self.texts["no_draft"] in texts:
             return "lost"
+        if self.texts["interrupted"] in texts and any(
+            _has_button(self.texts["resend"])(m) for m in changed
+        ):
+            return "interrupted"  # a POST cut by a kill, reported (in full) by a replica
         if self.texts["in_flight"] in texts:
-            return "interrupted"  # a POST cut by a kill still holds the draft
+            return "refused"  # /new dead-ended by an in-flight mark
         return ""
 
     async def dialog(self) -> None:
         name = f"Soak {self.user.id}-{next(self.dialogs)}"
+        # /new after an interrupted submission asks about that draft: start over.
+        resume = self.texts["resume"]
+        opened = await self.step(
+            "text", "/new", lambda m: self.texts["name_q"] in _text(m) or resume in _text(m)
+        )
+        if opened == "ok" and resume in _text(self.fake.last_message(self.chat.id)):
+            opened = await self.step("press", self.texts["restart"],
+                                     _contains(self.texts["name_q"]))
+        if opened != "ok":
+            if DEBUG:
+                recent = [_text(m)[:70] for m in self.fake.messages(self.chat.id)[-4:]]
+                print(f"/new gave {opened!r}: {recent!r}", file=sys.stderr)
+            self.stats.started += 1
+            self.stats.unexpected += opened != "lost"
+            self.stats.lost += opened == "lost"
+            return
         steps: list[tuple[str, str, Callable[[BotMessage], bool]]] = [
-            ("text", "/new", _contains(self.texts["name_q"])),
             ("text", name, _has_button(SKIP)),
             ("press", SKIP, _has_button(TOMORROW)),
             ("press", TOMORROW, _contains(self.texts["window_q"])),
@@ -303,15 +336,20 @@ class Supervisor:
         for kind, value, expect in steps:
             outcome = await self.step(kind, value, expect)
             if outcome == "lost":
+                if DEBUG:
+                    recent = [_text(m)[:70] for m in self.fake.messages(self.chat.id)[-4:]]
+                    print(f"lost after {value!r}: {recent!r}", file=sys.stderr)
                 self.stats.lost += 1
                 return
             if outcome == "unexpected":
                 self.stats.unexpected += 1
                 return
             if outcome == "interrupted":
-                # Its draft stays "in flight" until IN_FLIGHT_LIMIT_SECONDS: this user can
-                # not start another dialog in this run (the in-flight heartbeat's case).
+                # Told the campaign may exist: a person checks, then starts the next one.
                 self.stats.interrupted += 1
+                return
+            if outcome == "unreported":
+                self.stats.unreported += 1
                 self.sidelined = True
                 return
         self.stats.completed += 1
@@ -377,6 +415,15 @@ async def soak(
         "creating": _ru("⏳ Creating the campaign…"),
         "progress_toasts": (_ru("Creating…"),),
         "in_flight": _ru("The campaign is being created right now. Wait for the answer."),
+        # The fixed head of the interrupted-submission report (before the name).
+        "interrupted": _ru(
+            "The bot restarted while creating the campaign «{name}» (numbers: {count}, sent "
+            "at {time}). It MAY have been created: check it on the platform before sending "
+            "again."
+        ).split("«")[0],
+        "resume": _ru("You have a draft «{name}»: continue or start over?").split("«")[0],
+        "restart": _ru("🆕 Start over"),
+        "resend": _ru("⚠️ Send again"),
         "name_q": _ru("Campaign name? (up to 100 characters)"),
         "window_q": _ru("Daily calling window? Pick one or type 9-18, 09:00-17:00."),
         "attempts_q": _ru("How many dial attempts per number? (1-5)"),
@@ -450,7 +497,10 @@ async def soak(
         "dialogs completed": stats.completed,
         "drafts lost": stats.lost,
         "unexpected answers": stats.unexpected,
-        "submissions cut by a kill": stats.interrupted,
+        "submissions cut by a kill, reported": stats.interrupted,
+        "submissions cut by a kill, never reported": stats.unreported,
+        "longest wait for that report, s": round(max(stats.report_delays, default=0.0), 1),
+        "/new refused (in flight)": stats.refused_new,
         "duplicate POSTs": duplicates,
         "campaigns created": len(api.campaign_requests),
         "users blocked > 10 s": len(stats.blocked_users),

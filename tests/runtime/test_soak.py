@@ -25,9 +25,11 @@ async def test_a_kill_under_load_loses_nothing_and_blocks_nobody(
     assert result["duplicate POSTs"] == 0
     assert result["drafts lost"] == 0
     assert result["unexpected answers"] == 0
-    # A kill during the POST itself is the in-flight guard's case, counted apart; every
-    # other dialog reached "created".
-    assert (result["dialogs completed"] + result["submissions cut by a kill"]
+    # A kill during the POST itself: its owner is told the campaign may exist (by the
+    # replica left alive) and goes on with /new; every other dialog reached "created".
+    assert (result["dialogs completed"] + result["submissions cut by a kill, reported"]
             == result["dialogs started"])
+    assert result["submissions cut by a kill, never reported"] == 0
+    assert result["/new refused (in flight)"] == 0
     assert result["campaigns created"] >= result["dialogs completed"]
     assert result["users blocked > 10 s"] == 0

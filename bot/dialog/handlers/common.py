@@ -42,7 +42,9 @@ LANGUAGES = {"ru": "Русский", "en": "English"}
 
 
 async def start_draft(dialog: Dialog) -> None:
-    await dialog.state.clear()
+    # No clear() first: ask() replaces state and data in one write. Two writes would let a
+    # crash between them leave the update marked handled with the draft gone (the user
+    # sees the first question, and their answer finds no draft).
     data = new_draft(dialog.user.id, dialog.chat.id, dialog.deps.presets)
     log.info(
         "draft started dialog=%s chat=%s user=%s", data["dialog"], dialog.chat.id, dialog.user.id
@@ -96,7 +98,9 @@ async def cmd_new(message: Message, dialog: Dialog, raw_state: str | None) -> No
         await ask_resume(dialog, data, raw_state)
     else:
         if data.get("dialog"):
-            await dialog.discard(data)  # nothing answered yet: nothing to ask about
+            # Nothing answered yet: nothing to ask about. The new draft's one write
+            # replaces it; only its buttons go.
+            await dialog.clear_keyboards(data)
         await start_draft(dialog)
 
 
