@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -75,18 +74,8 @@ def new_draft(owner: int, chat_id: int, presets: Presets) -> dict[str, Any]:
     }
 
 
-# Marks written before holders were named (no "submit_holder"): longer than any POST can
-# take, so such a mark older than this was left by a process that died mid-request.
-IN_FLIGHT_LIMIT_SECONDS = 600
-
-
 def submission_marked(data: dict[str, Any]) -> bool:
     return data.get("submit") == "in_flight"
-
-
-def _old_mark_expired(data: dict[str, Any]) -> bool:
-    started = float(data.get("submit_started") or 0)
-    return "submit_holder" not in data and time.time() - started > IN_FLIGHT_LIMIT_SECONDS
 
 
 def is_skipped(code: str, data: dict[str, Any]) -> bool:
@@ -175,8 +164,6 @@ class Dialog:
         died mid-POST, so the campaign may or may not exist."""
         if not submission_marked(data):
             return None
-        if "submit_holder" not in data:
-            return "dead" if _old_mark_expired(data) else "live"
         return "live" if await self.deps.inflight.alive(self.inflight_key(data)) else "dead"
 
     async def send(
