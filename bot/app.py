@@ -26,7 +26,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
-from bot.dialog import DialogMiddleware, DraftGuard, get_routers
+from bot.dialog import get_routers, setup_dialog
 from bot.dialog.errors import on_error
 from bot.drafts import (
     InFlightMarks,
@@ -298,10 +298,8 @@ def create_dispatcher(
     notice = DroppedDraftNotice()
     dp.message.outer_middleware(notice)
     dp.callback_query.outer_middleware(notice)
-    dp.callback_query.outer_middleware(DraftGuard())
-    dialogs = DialogMiddleware()
-    dp.message.outer_middleware(dialogs)
-    dp.callback_query.outer_middleware(dialogs)
+    # The draft loaded once, buttons checked against it, then the per-update Conversation.
+    setup_dialog(dp)
 
     dp.include_routers(*get_routers())
     # Also puts chat_member into allowed_updates (resolve_used_update_types), which

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from bot.campaigns.model import mask_phone
+from bot.campaigns.model import MAX_ATTEMPTS, MIN_ATTEMPTS, mask_phone
+from bot.dialog.draft import Draft
 from bot.dialog.parsing import AnswerError, Window, attempts_fit
 from bot.phones import IngestError, IngestResult
 from bot.presets import Presets
@@ -52,17 +52,43 @@ def format_day(date: dt.date, locale: str) -> str:
     return format_date(date, "EEEE, d MMMM y", locale=locale)
 
 
-def tz_label(tz_name: str, now: dt.datetime) -> str:
+# Short names of the call centre's zone, as supervisors say them.
+ZONE_NAMES = {
+    "Europe/Kaliningrad": "Калининград",
+    "Europe/Moscow": "Мск",
+    "Europe/Samara": "Самара",
+    "Asia/Yekaterinburg": "Екб",
+    "Asia/Omsk": "Омск",
+    "Asia/Novosibirsk": "Нск",
+    "Asia/Krasnoyarsk": "Красноярск",
+    "Asia/Irkutsk": "Иркутск",
+    "Asia/Yakutsk": "Якутск",
+    "Asia/Vladivostok": "Владивосток",
+    "Asia/Magadan": "Магадан",
+    "Asia/Kamchatka": "Камчатка",
+}
+
+
+def utc_offset(now: dt.datetime) -> str:
     offset = now.utcoffset() or dt.timedelta()
     hours, rest = divmod(int(offset.total_seconds()), 3600)
     minutes = abs(rest) // 60
     sign = "+" if hours >= 0 else "-"
-    utc = f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
-    return f"{tz_name}, {utc}"
+    return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+
+
+def zone_label(tz_name: str, now: dt.datetime) -> str:
+    """«Екб, UTC+5»: the city, never the raw zone name."""
+    city = ZONE_NAMES.get(tz_name) or tz_name.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city}, {utc_offset(now)}"
+
+
+def short_day(date: dt.date, locale: str) -> str:
+    return format_date(date, "EEE, d MMMM", locale=locale)
 
 
 def summary_lines(
-    data: dict[str, Any],
+    draft: Draft,
     *,
     presets: Presets,
     tz_name: str,
@@ -70,41 +96,51 @@ def summary_lines(
     locale: str,
     default_interval: int,
 ) -> list[str]:
-    scenario = presets.scenario(data.get("scenario"))
-    caller = presets.caller(data.get("caller"))
-    date = dt.date.fromisoformat(data["date"])
-    attempts = int(data["attempts"])
-    interval = int(data.get("interval") or default_interval)
-    lines = [
-        _("Name: {value}").format(value=html.bold(html.quote(data["name"]))),
-        _("Description: {value}").format(
-            value=html.quote(clip(data.get("description") or "—", 500))
-        ),
-        _("Date: {value}").format(value=format_day(date, locale)),
-        _("Time: {start}–{end} ({tz})").format(
-            start=data["start"], end=data["end"], tz=tz_label(tz_name, now)
-        ),
-        _("Attempts: {value}").format(value=attempts),
-    ]
-    if data.get("interval") is None:
-        lines.append(_("Interval: {minutes} min (default)").format(minutes=interval))
+    """The campaign in at most 7 lines: nothing technical, no empty «—» lines."""
+    assert draft.name and draft.date and draft.attempts
+    date = dt.date.fromisoformat(draft.date)
+    lines = [_("Name: {value}").format(value=html.bold(html.quote(draft.name)))]
+    if draft.description:
+        lines.append(
+            _("Description: {value}").format(value=html.quote(clip(draft.description, 200)))
+        )
+    lines.append(
+        _("Start: {day}, {start}–{end} ({zone})").format(
+            day=short_day(date, locale),
+            start=draft.start,
+            end=draft.end,
+            zone=zone_label(tz_name, now),
+        )
+    )
+    if draft.attempts == 1:
+        lines.append(_("Attempts: 1"))
     else:
-        lines.append(_("Interval: {minutes} min").format(minutes=interval))
-    lines.append(_("Phones: {value}").format(value=number(int(data["phones_count"]), locale)))
-    keys = data.get("add_data_keys") or []
-    lines.append(_("Data for the scenario: {value}").format(value=join_keys(keys) or "—"))
-    if scenario:
+        interval = draft.interval or default_interval
+        lines.append(
+            _("Attempts: {attempts} every {minutes} min").format(
+                attempts=draft.attempts, minutes=interval
+            )
+        )
+    phones = _("Numbers: {value}").format(value=number(draft.phones_count or 0, locale))
+    if draft.add_data_keys:
+        phones += " · " + _("data: {keys}").format(keys=join_keys(draft.add_data_keys, 200))
+    lines.append(phones)
+    # Titles only when there was a choice: a single preset says nothing to the reader.
+    scenario = presets.scenario(draft.scenario)
+    if scenario and len(presets.scenarios) > 1:
         lines.append(_("Scenario: {value}").format(value=html.quote(scenario.title)))
-    if caller:
+    caller = presets.caller(draft.caller)
+    if caller and len(presets.callers) > 1:
         lines.append(_("Caller: {value}").format(value=html.quote(caller.title)))
     return lines
 
 
-def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval: int) -> list[str]:
+def summary_warnings(draft: Draft, *, presets: Presets, default_interval: int) -> list[str]:
     warnings = []
-    window = Window(dt.time.fromisoformat(data["start"]), dt.time.fromisoformat(data["end"]))
-    attempts = int(data["attempts"])
-    interval = int(data.get("interval") or default_interval)
+    assert draft.start and draft.end and draft.attempts
+    window = Window(dt.time.fromisoformat(draft.start), dt.time.fromisoformat(draft.end))
+    attempts = draft.attempts
+    interval = draft.interval or default_interval
     if not attempts_fit(window, attempts, interval):
         warnings.append(
             _(
@@ -112,7 +148,7 @@ def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval
                 "{window}-minute window: the last ones may not happen."
             ).format(attempts=attempts, interval=interval, window=window.minutes())
         )
-    missing = missing_params(data, presets)
+    missing = missing_params(draft.scenario, draft.add_data_keys, presets)
     if missing:
         warnings.append(
             _("⚠️ The file lacks the scenario's parameters: {keys}").format(keys=join_keys(missing))
@@ -120,11 +156,11 @@ def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval
     return warnings
 
 
-def missing_params(data: dict[str, Any], presets: Presets) -> list[str]:
-    scenario = presets.scenario(data.get("scenario"))
+def missing_params(scenario_key: str | None, keys: Iterable[str], presets: Presets) -> list[str]:
+    scenario = presets.scenario(scenario_key)
     if scenario is None or not scenario.params:
         return []
-    have = set(data.get("add_data_keys") or [])
+    have = set(keys)
     return [p for p in scenario.params if p not in have]
 
 
@@ -139,15 +175,15 @@ def ingest_report(
         lines.append(_("Fixed: {value}").format(value=n(result.fixed)))
         if result.multi_fixed:
             lines.append(
-                "  • " + _("first of several numbers in a cell: {value}").format(
+                "  • "
+                + _("first of several numbers in a cell: {value}").format(
                     value=n(result.multi_fixed)
                 )
             )
         if result.words_fixed:
             lines.append(
-                "  • " + _("words around the number dropped: {value}").format(
-                    value=n(result.words_fixed)
-                )
+                "  • "
+                + _("words around the number dropped: {value}").format(value=n(result.words_fixed))
             )
     if result.duplicates:
         lines.append(_("Duplicates merged: {value}").format(value=n(result.duplicates)))
@@ -245,10 +281,11 @@ def answer_error_text(error: AnswerError) -> str:
         "window_impossible": _("There is no such time of day."),
         "window_order": _("The end must be after the start."),
         "window_passed": _("For today the end must still be ahead: it is {now} now."),
-        "attempts_format": _("Type a number from 1 to 5."),
-        "attempts_range": _("Attempts must be from 1 to 5."),
+        "attempts_format": _("Type a number from {low} to {high}."),
+        "attempts_range": _("Attempts must be from {low} to {high}."),
         "interval_format": _("Type the minutes as a number, e.g. 15."),
         "interval_range": _("The interval must be from 1 to {limit} minutes."),
         "choice_unknown": _("Pick one of the buttons or type its number."),
     }
-    return texts.get(error.code, _("I don't understand. Try again.")).format(**error.params)
+    params = {"low": MIN_ATTEMPTS, "high": MAX_ATTEMPTS, **error.params}
+    return texts.get(error.code, _("I don't understand. Try again.")).format(**params)

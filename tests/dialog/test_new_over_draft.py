@@ -183,7 +183,7 @@ async def test_a_mark_without_a_live_holder_is_reported_on_new(
     assert await app.say(private, ANNA, "/new")
     assert app.api.campaign_requests == []
     texts = "\n".join(app.texts(private)[-2:])
-    assert "МОГ быть создан" in texts and "«Долги ноябрь»" in texts and "номеров: 2" in texts
+    assert "возможно, уже создан" in texts and "«Долги ноябрь»" in texts and "номеров: 2" in texts
     assert await app.press(private, ANNA, RESEND)
     await app.settle()
     assert len(app.api.campaign_requests) == 1

@@ -38,16 +38,16 @@ PHONES = ["+79161234567", "+79161234568", "+79161234569"]
 
 async def walk_to_phones(s: Supervisor, *, name: str, window: str, attempts: str) -> None:
     """/new -> name -> skip description -> tomorrow -> window -> attempts (-> 15 min)."""
-    await s.say("/new", "Название обзвона", reply=False)
+    await s.say("/new", "Как назовём обзвон", reply=False)
     await s.say(name, has_button(SKIP))
     await s.press(SKIP, has_button(TOMORROW))
     await s.press(TOMORROW, "В какие часы звонить")
     await s.say(window, "Сколько попыток")
     if attempts == "1":
-        await s.say(attempts, "Отправьте список")
+        await s.say(attempts, "Пришлите список")
     else:
         await s.say(attempts, "Сколько минут между попытками")
-        await s.say("15", "Отправьте список")
+        await s.say("15", "Пришлите список")
 
 
 async def test_full_campaign_in_private_chat_with_xlsx(
@@ -98,13 +98,13 @@ async def test_two_supervisors_in_one_group_at_once(
     anna, boris = Supervisor(fake, group, ANNA), Supervisor(fake, group, BORIS)
 
     async def campaign(s: Supervisor, name: str, window: str, numbers: str) -> str:
-        await s.say("/new@campaign_test_bot", "Название обзвона", reply=False)
+        await s.say("/new@campaign_test_bot", "Как назовём обзвон", reply=False)
         assert s.last_question is not None and s.last_question.force_reply
         await s.say(name, has_button(SKIP))
         await s.press(SKIP, has_button(TOMORROW))
         await s.press(TOMORROW, "В какие часы звонить")
         await s.say(window, "Сколько попыток")
-        await s.say("1", "Отправьте список")
+        await s.say("1", "Пришлите список")
         summary = await s.say(numbers, has_button(CREATE))
         assert summary.reply_to is not None
         return (await s.press(CREATE, CREATED)).text or ""
@@ -157,7 +157,7 @@ async def test_every_campaign_api_outcome_as_the_user_sees_it(
 
         # 3. Outcome unknown: the API answers later than the read timeout (1.5 s).
         api.fail_next(delay=5.0)
-        unknown = await anna.press(RETRY, "МОГ быть создан")
+        unknown = await anna.press(RETRY, "возможно, уже создан")
         assert "Проверьте" in unknown.text
         last = await fake.wait_for_message(anna.chat.id, has_button(RESEND))
         assert not has_button(CREATE)(last) and not has_button(RETRY)(last)

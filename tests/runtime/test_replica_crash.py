@@ -30,7 +30,7 @@ SECRET = "replica-crash-secret"
 HOLD = 120.0  # the campaign API holds the POST far longer than the test lasts
 CONTINUE = "▶️ Продолжить"
 RESTART = "🆕 Начать заново"
-INTERRUPTED = "МОГ быть создан"
+INTERRUPTED = "возможно, уже создан"
 
 
 def _free_port() -> int:
