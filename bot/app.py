@@ -24,6 +24,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from bot.aiogram_compat import handling_tasks
 from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
 from bot.dialog import get_routers, setup_dialog
@@ -322,7 +323,7 @@ async def _on_shutdown(deps: AppDeps, dispatcher: Dispatcher | None = None) -> N
     if dispatcher is not None:
         # Polling mode: the dispatcher's own per-update tasks (handle_as_tasks).
         this = asyncio.current_task()
-        handling = [t for t in getattr(dispatcher, "_handle_update_tasks", ()) if t is not this]
+        handling = [t for t in handling_tasks(dispatcher) if t is not this]
         if handling:
             log.info("shutdown: waiting for %d update(s) being handled", len(handling))
             await asyncio.wait(handling, timeout=max(0.1, deadline - loop.time()))

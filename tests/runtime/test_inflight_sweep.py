@@ -65,9 +65,11 @@ async def test_a_dead_mark_is_reported_once_whichever_replicas_sweep(
         asyncio.gather(_sweeper(b).sweep(), _sweeper(c).sweep(), _sweeper(b).sweep()), 20
     )
     assert sum(counts) == 1
-    new = sender.texts(chat)[before:]
-    assert len([t for t in new if "возможно, уже создан" in t]) == 1
-    assert "«Долги ноябрь»" in new[-1] and "номеров: 2" in new[-1]
+    # Told once, on top of the summary, edited in place (no new message in a private chat).
+    assert len(sender.fake.messages(chat.id)) == before
+    texts = sender.texts(chat)
+    assert len([t for t in texts if "возможно, уже создан" in t]) == 1
+    assert "«Долги ноябрь»" in texts[-1] and "номеров: 2" in texts[-1]
     assert RESEND in {b["text"] for b in sender.fake.last_message(chat.id).buttons}
     assert await sender.deps.inflight.scan() == []
     assert await asyncio.wait_for(_sweeper(c).sweep(), 10) == 0  # reported is released
@@ -83,7 +85,7 @@ async def test_a_beating_sender_is_not_reported_however_long_its_post(
 ) -> None:
     # Short heartbeats so that the POST outlives several TTLs.
     monkeypatch.setattr("bot.drafts.HEARTBEAT_TTL_SECONDS", 1)
-    monkeypatch.setattr("bot.dialog.handlers.summary.HEARTBEAT_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr("bot.dialog.submission.HEARTBEAT_EVERY_SECONDS", 0.2)
     sender = make_bot_under_test(campaign_api_read_timeout=10.0)
     other = make_bot_under_test()
     chat = sender.fake.add_chat(Chat.private(ANNA))
