@@ -8,7 +8,7 @@ import inspect
 
 import aiogram
 from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram.webhook.aiohttp_server import BaseRequestHandler, SimpleRequestHandler
 
 from bot.aiogram_compat import TESTED_AIOGRAM, handling_tasks, webhook_tasks
 
@@ -32,7 +32,7 @@ async def test_the_webhook_handler_keeps_its_feed_tasks_where_the_shim_reads() -
     try:
         handler = SimpleRequestHandler(dispatcher=Dispatcher(), bot=bot)
         assert webhook_tasks(handler) == set()
-        source = inspect.getsource(SimpleRequestHandler)
+        source = inspect.getsource(BaseRequestHandler)
         assert "self._background_feed_update_tasks.add(" in source
     finally:
         await bot.session.close()
