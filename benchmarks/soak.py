@@ -48,7 +48,7 @@ START_TIMEOUT = 60.0
 CREATE = "✅ Создать"
 SKIP = "Пропустить"
 TOMORROW = "Завтра"
-CREATED = "Обзвон создан, ID"
+CREATED = "Обзвон №"
 SUMMARY = "Проверьте обзвон"
 DEBUG = bool(os.environ.get("SOAK_DEBUG"))
 

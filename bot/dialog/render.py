@@ -17,7 +17,6 @@ from bot.phones import IngestError, IngestResult
 from bot.presets import Presets
 
 TELEGRAM_TEXT_LIMIT = 4096
-SAMPLE_ROWS = 3
 
 
 def clip(text: str, limit: int) -> str:
@@ -164,36 +163,49 @@ def missing_params(scenario_key: str | None, keys: Iterable[str], presets: Prese
     return [p for p in scenario.params if p not in have]
 
 
+def column_ordinal(index: int) -> str:
+    return _("column {n}").format(n=index + 1)
+
+
 def ingest_report(
     result: IngestResult, *, locale: str, mask: bool, describe: Callable[[str], str]
 ) -> str:
+    """What became of the rows, in plain words; one short example row."""
     n = lambda value: number(value, locale)  # noqa: E731
     lines = [_("📄 List read")]
-    lines.append(_("Rows: {value}").format(value=n(result.rows_read)))
-    lines.append(_("Accepted: {value}").format(value=html.bold(n(result.accepted))))
+    lines.append(
+        _("Rows: {rows} · accepted: {accepted}").format(
+            rows=n(result.rows_read), accepted=html.bold(n(result.accepted))
+        )
+    )
     if result.fixed:
-        lines.append(_("Fixed: {value}").format(value=n(result.fixed)))
+        lines.append(_("Brought to +7: {value}").format(value=n(result.fixed)))
         if result.multi_fixed:
             lines.append(
-                "  • "
-                + _("first of several numbers in a cell: {value}").format(
+                "  • " + _("first of several numbers in a cell: {value}").format(
                     value=n(result.multi_fixed)
                 )
             )
         if result.words_fixed:
             lines.append(
-                "  • "
-                + _("words around the number dropped: {value}").format(value=n(result.words_fixed))
+                "  • " + _("words around the number dropped: {value}").format(
+                    value=n(result.words_fixed)
+                )
             )
     if result.duplicates:
-        lines.append(_("Duplicates merged: {value}").format(value=n(result.duplicates)))
+        lines.append(_("Repeats removed: {value}").format(value=n(result.duplicates)))
     if result.rejected_total:
         lines.append(_("Rejected: {value}").format(value=n(result.rejected_total)))
         for code, count in sorted(result.rejected.items(), key=lambda item: -item[1]):
             lines.append(f"  • {html.quote(describe(code))}: {n(count)}")
     if result.countries:
-        countries = ", ".join(f"{code} {n(count)}" for code, count in result.countries.items())
-        lines.append(_("Foreign numbers: {value}").format(value=html.quote(clip(countries, 300))))
+        total = sum(result.countries.values())
+        codes = ", ".join(result.countries)
+        lines.append(
+            _("Foreign (will be called): {count} — {codes}").format(
+                count=n(total), codes=html.quote(clip(codes, 100))
+            )
+        )
     if result.sheet:
         lines.append(_("Sheet: «{name}»").format(name=html.quote(clip(result.sheet, 100))))
     if len(result.phone_columns) > 1:
@@ -202,21 +214,28 @@ def ingest_report(
             lines.append(f"  • «{html.quote(clip(name, 100))}»: {n(count)}")
     elif result.phone_column:
         lines.append(
-            _("Phone column: «{value}»").format(value=html.quote(clip(result.phone_column, 100)))
+            _("Numbers from the column «{value}»").format(
+                value=html.quote(clip(result.phone_column, 100))
+            )
         )
+    elif not result.has_header and result.phone_column_index is not None:
+        if result.source_kind != "text":
+            lines.append(
+                _("Numbers from {column}; columns without a header did not go to the scenario")
+                .format(column=column_ordinal(result.phone_column_index))
+            )
     if result.phones.keys:
         lines.append(
             _("Data for the scenario: {value}").format(value=join_keys(result.phones.keys))
         )
-    samples = result.phones.sample(SAMPLE_ROWS)
+    samples = result.phones.sample(1)
     if samples:
-        lines.append(_("Examples:"))
-        for phone, add_data in samples:
-            shown = mask_phone(phone) if mask else phone
-            extra = ", ".join(f"{k}: {v}" for k, v in add_data.items())
-            lines.append(
-                f"  {html.code(shown)}" + (f" — {html.quote(clip(extra, 200))}" if extra else "")
-            )
+        phone, add_data = samples[0]
+        shown = mask_phone(phone) if mask else phone
+        fields = [html.code(shown)] + [
+            html.quote(clip(str(v), 40)) for v in list(add_data.values())[:2]
+        ]
+        lines.append(_("Example: {row}").format(row=" · ".join(fields)))
     return fit_message("\n".join(lines))
 
 
