@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ class StateBackend:
             await self.storage.close()
 
 
+# (task, data key, verified text): the draft get_state read with the state in one MGET.
+_read_ahead: contextvars.ContextVar[tuple[Any, str, str | None] | None] = contextvars.ContextVar(
+    "draft_read_ahead", default=None
+)
+
+
 class DraftRedisStorage(RedisStorage):
     """RedisStorage whose drafts expire DRAFT_TTL_HOURS after their last change, together
     with their uploaded list; a user's language choice (its own destiny) does not expire.
@@ -110,6 +117,7 @@ class DraftRedisStorage(RedisStorage):
         return False
 
     async def _refuse(self, key: StorageKey) -> None:
+        _read_ahead.set(None)
         log.warning(
             "stored draft chat=%s user=%s failed its integrity check: dropped",
             key.chat_id,
@@ -153,15 +161,23 @@ class DraftRedisStorage(RedisStorage):
         data_key = self.key_builder.build(key, "data")
         state_value, data_value = await self.redis.mget(state_key, data_key)
         state_ok, state = self._verified(state_key, state_value)
-        data_ok, _ = self._verified(data_key, data_value)
+        data_ok, data_text = self._verified(data_key, data_value)
         if not (state_ok and data_ok):
             await self._refuse(key)
             return None
+        # Read ahead: the draft read next in this update (DraftLoader) costs no round trip.
+        _read_ahead.set((asyncio.current_task(), data_key, data_text))
         return state
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         redis_key = self.key_builder.build(key, "data")
-        ok, text = self._verified(redis_key, await self.redis.get(redis_key))
+        ahead = _read_ahead.get()
+        if ahead is not None and ahead[0] is asyncio.current_task() and ahead[1] == redis_key:
+            # Verified by get_state in this very task, nothing written since: used once.
+            _read_ahead.set(None)
+            ok, text = True, ahead[2]
+        else:
+            ok, text = self._verified(redis_key, await self.redis.get(redis_key))
         if not ok:
             await self._refuse(key)
             return {}
@@ -180,6 +196,7 @@ class DraftRedisStorage(RedisStorage):
         if not isinstance(data, dict):
             raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
         redis_key = self.key_builder.build(key, "data")
+        _read_ahead.set(None)  # what get_state read is no longer the draft
         value = self.signer.seal_text(redis_key, self.json_dumps(data)) if data else None
         if key.destiny == PREFS_DESTINY:
             if value is None:
