@@ -75,8 +75,8 @@ class StateBackend:
             await self.storage.close()
 
 
-# (task, data key, verified text): the draft get_state read with the state in one MGET.
-_read_ahead: contextvars.ContextVar[tuple[Any, str, str | None] | None] = contextvars.ContextVar(
+# (task, {data key: raw value}): what get_state read with the state in its one MGET.
+_read_ahead: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
     "draft_read_ahead", default=None
 )
 
@@ -159,25 +159,32 @@ class DraftRedisStorage(RedisStorage):
         # The data is checked here too, in the same round trip: a forged draft is refused
         # before any handler sees it, not halfway through one.
         data_key = self.key_builder.build(key, "data")
-        state_value, data_value = await self.redis.mget(state_key, data_key)
+        # The user's language choice comes in the same round trip: the i18n middleware
+        # reads it next, then DraftLoader the draft (read ahead, used once each).
+        prefs = StorageKey(
+            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
+        )
+        prefs_key = self.key_builder.build(prefs, "data")
+        state_value, data_value, prefs_value = await self.redis.mget(
+            state_key, data_key, prefs_key
+        )
         state_ok, state = self._verified(state_key, state_value)
-        data_ok, data_text = self._verified(data_key, data_value)
+        data_ok, _ = self._verified(data_key, data_value)
         if not (state_ok and data_ok):
             await self._refuse(key)
             return None
-        # Read ahead: the draft read next in this update (DraftLoader) costs no round trip.
-        _read_ahead.set((asyncio.current_task(), data_key, data_text))
+        _read_ahead.set((asyncio.current_task(), {data_key: data_value, prefs_key: prefs_value}))
         return state
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         redis_key = self.key_builder.build(key, "data")
         ahead = _read_ahead.get()
-        if ahead is not None and ahead[0] is asyncio.current_task() and ahead[1] == redis_key:
-            # Verified by get_state in this very task, nothing written since: used once.
-            _read_ahead.set(None)
-            ok, text = True, ahead[2]
+        if ahead is not None and ahead[0] is asyncio.current_task() and redis_key in ahead[1]:
+            # Read by get_state in this very task, nothing written since: used once.
+            raw = ahead[1].pop(redis_key)
         else:
-            ok, text = self._verified(redis_key, await self.redis.get(redis_key))
+            raw = await self.redis.get(redis_key)
+        ok, text = self._verified(redis_key, raw)
         if not ok:
             await self._refuse(key)
             return {}

@@ -34,8 +34,15 @@ from bot.dialog.draft import Draft, DraftUnreadable, load_draft
 from bot.dialog.questions import AskContext
 from bot.dialog.render import fit_message, summary_lines, summary_warnings
 from bot.dialog.states import CampaignForm
-from bot.dialog.steps import BY_CODE, SUMMARY, first_missing, folded_answers, position, step_after
-from bot.dialog.steps import step_before as _step_before
+from bot.dialog.steps import (
+    BY_CODE,
+    SUMMARY,
+    first_missing,
+    folded_answers,
+    position,
+    step_after,
+    step_before,
+)
 
 SUMMARY_ACTIONS = ("create", "edit", "cancel")
 
@@ -235,7 +242,7 @@ class Conversation:
     def nav_row(self, code: str, draft: Draft) -> list[InlineKeyboardButton]:
         """«Back» (or «Back to summary» when editing) and «Cancel», under every question."""
         row = []
-        if draft.editing or _step_before(code, draft) is not None:
+        if draft.editing or step_before(code, draft) is not None:
             text = _("« Back to summary") if draft.editing else _("« Back")
             back = Back(owner=self.user.id, dialog=draft.dialog, field=code)
             row.append(InlineKeyboardButton(text=text, callback_data=back.pack()))
