@@ -12,7 +12,7 @@ From another thread or a sync test: ``with FakeCampaignApiThread() as fake: ...`
 
 By hand (prints the CAMPAIGN_API_URL to use)::
 
-    python -m tests.fakes.campaign_api --port 8081 [--token SECRET]
+    python -m bot.sandbox.campaign_api --port 8081 [--token SECRET]
 
 Out of process, the control endpoints (not under the API prefix):
 

@@ -1470,7 +1470,7 @@ class FakeTelegram:
     # ---------------------------------------------------------- control API
 
     async def _control(self, request: web.Request, action: str) -> web.StreamResponse:
-        """JSON control endpoints for a fake run by hand (``python -m tests.fakes...``)."""
+        """JSON control endpoints for a fake run by hand (``python -m bot.sandbox....``)."""
         try:
             body: dict[str, Any] = {}
             file_part: UploadedFile | None = None
