@@ -24,6 +24,7 @@ log = logging.getLogger("bot.sandbox")
 
 PRESETS = Path(__file__).with_name("presets.toml")
 DEFAULT_PORT = 8088
+START_TIMEOUT = 30.0
 ANNA = User(id=1001, first_name="Анна", username="anna_supervisor")
 BORIS = User(id=1002, first_name="Борис", username="boris_supervisor")
 GROUP = Chat(id=-1001000000042, type="supergroup", title="Отдел обзвона")
@@ -61,12 +62,16 @@ def demo_settings(telegram_url: str, campaign_url: str) -> dict[str, object]:
     }
 
 
-async def serve(port: int, ready: asyncio.Future[str] | None = None) -> None:
+async def serve(port: int) -> None:
     from bot.runner import run
     from bot.settings import load_settings
 
     telegram = FakeTelegram(
-        token=DEMO_TOKEN, bot_username="campaign_demo_bot", bot_first_name="Обзвоны (демо)"
+        token=DEMO_TOKEN,
+        bot_username="campaign_demo_bot",
+        # A bot's id is its token's first part: aiogram knows "a reply to me" by it.
+        bot_id=int(DEMO_TOKEN.split(":")[0]),
+        bot_first_name="Обзвоны (демо)",
     )
     campaigns = FakeCampaignApi(token=DEMO_CAMPAIGN_TOKEN)
     page = ChatPage(telegram, campaigns, demo_chats())
@@ -85,10 +90,15 @@ async def serve(port: int, ready: asyncio.Future[str] | None = None) -> None:
                 raise
             url = await page.start(port=0)  # the usual port is taken: any free one
         settings = load_settings(**demo_settings(telegram.base_url, campaigns.base_url))
-        print(f"Демо: откройте {url}", flush=True)
-        if ready is not None:
-            ready.set_result(url)
-        await run(settings)
+        bot = asyncio.create_task(run(settings))
+        # The URL once the bot polls: the page answers at once, and SIGINT/SIGTERM from
+        # then on stop the bot gracefully (its polling loop handles them).
+        polling = asyncio.create_task(telegram.wait_polling(timeout=START_TIMEOUT))
+        await asyncio.wait({bot, polling}, return_when=asyncio.FIRST_COMPLETED)
+        polling.cancel()
+        if not bot.done():
+            print(f"Демо: откройте {url}", flush=True)
+        await bot
     finally:
         await page.stop()
         await campaigns.stop()
