@@ -242,3 +242,48 @@ def test_a_whole_campaign_in_the_browser(demo: str, browser: Any, tmp_path: Path
     assert phones == ["+79161234567", "+79161234568", "+79123456789"]
     assert body["phones"][0]["add_data"]["name"] == "Иванов Иван"
     browser.save_screenshot(str(tmp_path / "demo-created.png"))
+
+
+def test_the_group_replies_by_force_reply_and_refuses_a_foreign_press(
+    demo: str, browser: Any
+) -> None:
+    """In the group, privacy mode lets through only replies to the bot: the page opens the
+    reply to the bot's selective ForceReply for the supervisor it asks, as Telegram does."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(demo)
+    page = Page(browser)
+    page.until(lambda: browser.find_elements(By.CSS_SELECTOR, "#chat-list li"), "the chats")
+    group = next(
+        li for li in browser.find_elements(By.CSS_SELECTOR, "#chat-list li")
+        if "Отдел обзвона" in li.text
+    )
+    group.click()
+    page.until(lambda: "Отдел обзвона" in browser.find_element(By.ID, "chat-title").text,
+               "the group")
+    reply_bar = browser.find_element(By.ID, "reply-bar")
+    page.answered_after(
+        lambda: browser.find_element(By.CSS_SELECTOR, '[data-command="/new"]').click(), "/new"
+    )
+    page.until(reply_bar.is_displayed, "the reply to the bot's question, opened by itself")
+    page.type("Группа из браузера")  # reaches the bot only as a reply: it answers
+    assert "Группа из браузера" in page.chat_text()
+
+    def writer(name: str) -> None:
+        for button in browser.find_elements(By.CSS_SELECTOR, "#writer button"):
+            if button.text == name:
+                button.click()
+                return
+        raise AssertionError(f"no writer {name}")
+
+    writer("Борис")
+    page.until(lambda: not reply_bar.is_displayed(), "no reply for Борис (selective)")
+    before = page.bot_signature()
+    page.button("Пропустить").click()  # Анна's button, pressed by Борис
+    toast = browser.find_element(By.ID, "toast")
+    page.until(lambda: toast.is_displayed() and toast.text.strip(), "the refusal toast")
+    assert page.bot_signature() == before
+
+    writer("Анна")
+    page.until(reply_bar.is_displayed, "Анна's reply again")
+    page.type("-")
