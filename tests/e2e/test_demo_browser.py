@@ -222,8 +222,9 @@ def test_a_whole_campaign_in_the_browser(demo: str, browser: Any, tmp_path: Path
         assert response.read(2) == b"PK"  # an xlsx workbook
 
     create.click()
-    page.until(lambda: re.search(r"ID\s*\d+", page.chat_text()), "the campaign ID in the chat")
-    campaign_id = int(re.search(r"ID\s*(\d+)", page.chat_text())[1])
+    # «✅ Обзвон № 12345 создан»: the card takes the summary's place.
+    page.until(lambda: re.search(r"№\s*\d+", page.chat_text()), "the campaign ID in the chat")
+    campaign_id = int(re.search(r"№\s*(\d+)", page.chat_text())[1])
 
     # The page shows what reached the campaign API, and the ID it answered.
     api = page.until(
