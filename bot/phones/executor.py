@@ -15,6 +15,7 @@ from concurrent.futures import Executor
 from .errors import IngestError, IngestLimits
 from .ingest import ingest_bytes
 from .normalize import warm_up
+from .report import ReportTexts, build_report
 from .result import IngestResult
 from .sniff import extension
 
@@ -26,6 +27,10 @@ DEFAULT_WORKERS = 2
 # the machine into swap. A 20 MB list peaks near 1 GB; the rest is the interpreter's and
 # the libraries' reserved address space.
 WORKER_MEMORY_BYTES = 3 * 1024**3
+# One list per worker: the allocators (Python's, polars') keep what a million-row list
+# took, so a worker exits after its job and a fresh one is forked in its place (warm:
+# the forkserver holds the prefix table), and the bot's idle memory comes back.
+TASKS_PER_WORKER = 1
 _FORKSERVER_PRELOAD = ["bot.forkserver_preload"]
 # What a worker runs (a seam for tests that make a worker die on purpose).
 _job = ingest_bytes
@@ -50,6 +55,7 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
                     mp_context=ctx,
                     initializer=_init_worker,
                     initargs=(WORKER_MEMORY_BYTES,),
+                    max_tasks_per_child=TASKS_PER_WORKER,
                 )
             except (OSError, NotImplementedError, ValueError) as exc:
                 log.warning("phone lists: no process pool (%s); using threads", exc)
@@ -58,19 +64,27 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
 
 
 def _init_worker(memory_bytes: int | None = None) -> None:
+    import sys
+
     from bot.lifeline import die_with_parent
 
     # Dies with the forkserver, which dies with the bot: no orphan holds memory or the
     # bot's stdout after a crash of the bot.
     die_with_parent()
+    server = sys.modules.get("bot.forkserver_preload")
+    if server is not None and os.getppid() != server.FORKSERVER_PID:
+        os._exit(1)  # orphaned while starting (a worker forked just before the bot died)
     if memory_bytes:
         _limit_memory(memory_bytes)
     # Below the bot's own process: while big lists are read, answers to everyone else
     # must still get the CPU first.
     with contextlib.suppress(OSError):
         os.nice(10)
-    # The number-prefix table (~2 s to fill): paid at start, not by the first upload.
+    # The number-prefix table is the forkserver's (inherited); where the pool is not a
+    # forkserver's, it is filled here, at start, not by the first upload.
     warm_up()
+    # polars and the readers imported now, while the worker waits for a list.
+    import bot.phones.ingest  # noqa: F401
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -88,14 +102,28 @@ def _ready() -> bool:
     return True
 
 
+def run_job(job, args: tuple, report: ReportTexts | None) -> object:
+    """In the worker: the job, and the rejected-rows report when rows were rejected
+    (built here, beside the rows, so only its bytes cross)."""
+    result = job(*args)
+    if report is not None and isinstance(result, IngestResult):
+        if result.rejected_total or result.left_out:
+            result.report = build_report(
+                result, report.describe, headers=report.headers,
+                left_out_title=report.left_out_title,
+            )
+    return result
+
+
 def start_executor() -> None:
     """Start the worker processes now (call it from a thread: starting them blocks): the
     event loop never pays for starting them, and they warm up while the bot starts."""
     pool = get_executor()
     if pool is not None:
         with contextlib.suppress(cf.BrokenExecutor, OSError, RuntimeError):
-            for _ in range(DEFAULT_WORKERS):
-                pool.submit(_ready)
+            # One worker, replaced after its job; the second is forked when two lists
+            # are read at once (the forkserver makes that instant).
+            pool.submit(_ready).result(timeout=60)
 
 
 def shutdown_executor(wait: bool = True) -> None:
@@ -118,11 +146,11 @@ def _discard(pool: Executor) -> bool:
     return True
 
 
-def _submit(pool: Executor, *args: object) -> cf.Future[IngestResult] | None:
+def _submit(pool: Executor, args: tuple, report: ReportTexts | None) -> cf.Future | None:
     """The job in the pool; None when the pool cannot run it at all (no processes)."""
     global _pool_broken
     try:
-        return pool.submit(_job, *args)
+        return pool.submit(run_job, _job, args, report)
     except cf.BrokenExecutor:
         raise
     except (OSError, RuntimeError, NotImplementedError) as exc:
@@ -140,6 +168,7 @@ async def ingest_bytes_async(
     *,
     executor: Executor | None = None,
     choice: tuple[str, int] | None = None,
+    report: ReportTexts | None = None,
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
     does not hold the GIL the bot's other dialogs need; a thread only if processes can't
@@ -153,9 +182,9 @@ async def ingest_bytes_async(
     args = (data, filename, limits) if choice is None else (data, filename, limits, choice)
     pool = executor if executor is not None else get_executor()
     if pool is None:
-        return await asyncio.to_thread(ingest_bytes, *args)
+        return await _in_thread(args, report)
     try:
-        future = _submit(pool, *args)
+        future = _submit(pool, args, report)
     except cf.BrokenExecutor:
         if executor is not None:
             raise
@@ -163,13 +192,13 @@ async def ingest_bytes_async(
         _discard(pool)
         pool = get_executor()
         if pool is None:
-            return await asyncio.to_thread(ingest_bytes, *args)
+            return await _in_thread(args, report)
         try:
-            future = _submit(pool, *args)
+            future = _submit(pool, args, report)
         except cf.BrokenExecutor:
             raise IngestError("read_failed", kind=extension(filename)) from None
     if future is None:
-        return await asyncio.to_thread(ingest_bytes, *args)
+        return await _in_thread(args, report)
     try:
         return await asyncio.wrap_future(future)
     except cf.BrokenExecutor:
@@ -188,3 +217,7 @@ async def ingest_bytes_async(
             len(data),
         )
         raise IngestError("read_failed", kind=extension(filename)) from None
+
+
+async def _in_thread(args: tuple, report: ReportTexts | None) -> IngestResult:
+    return await asyncio.to_thread(run_job, ingest_bytes, args, report)  # type: ignore[return-value]

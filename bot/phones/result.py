@@ -305,6 +305,8 @@ class IngestResult:
     # ("col", column index, header): only that phone column; ("sheet", index, name).
     alternatives: list[tuple[str, int, str]] = field(default_factory=list)
     sheet: str | None = None  # the sheet read, when the workbook has several with data
+    # The rejected-rows report (xlsx), when a worker built it (see executor.run_job).
+    report: bytes | None = None
 
     @property
     def rejected_total(self) -> int:

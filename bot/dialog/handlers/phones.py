@@ -32,7 +32,14 @@ from bot.dialog.render import (
     reject_reason_text,
 )
 from bot.dialog.states import CampaignForm
-from bot.phones import IngestError, IngestResult, build_report, ingest_text
+from bot.phones import (
+    REJECT_REASONS,
+    IngestError,
+    IngestResult,
+    ReportTexts,
+    build_report,
+    ingest_text,
+)
 
 log = logging.getLogger("bot.dialog")
 _MAX_ALTERNATIVES = 6  # a phone screen's worth of buttons
@@ -77,9 +84,13 @@ async def read_list(
         async with ChatActionSender.upload_document(bot=bot, chat_id=dialog.chat.id):
             buffer = await bot.download(file_id)
             assert buffer is not None
-            if choice is None:
-                return await deps.ingest(buffer.getvalue(), filename, limits)
-            return await deps.ingest(buffer.getvalue(), filename, limits, choice=choice)
+            data = buffer.getvalue()
+            del buffer  # one copy of a 20 MB file, not two, while the worker reads it
+            # The rejected-rows report is built by the worker, in the user's language.
+            extra: dict[str, Any] = {"report": report_texts()}
+            if choice is not None:
+                extra["choice"] = choice
+            return await deps.ingest(data, filename, limits, **extra)
     except IngestError as error:
         await dialog.replace(status_id, "❗ " + ingest_error_text(error))
         return None
@@ -123,6 +134,17 @@ async def process_list_choice(
     if result is None:
         return  # the draft keeps the list it had; its summary is still the last question
     await accept_list(result, dialog, draft, status_id)
+
+
+def report_texts() -> ReportTexts:
+    return ReportTexts(
+        reasons={
+            code: reject_reason_text(code)
+            for code in (*REJECT_REASONS, "cell_too_long", "left_out")
+        },
+        fallback=reject_reason_text(""),
+        left_out_title=_("Other numbers"),
+    )
 
 
 def alternative_rows(
@@ -190,7 +212,7 @@ async def accept_list(
                 reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
             )
     if result.rejected_total or result.left_out:
-        content = await asyncio.to_thread(
+        content = result.report or await asyncio.to_thread(
             build_report, result, reject_reason_text, left_out_title=_("Other numbers")
         )
         caption = []

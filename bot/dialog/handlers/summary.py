@@ -19,7 +19,7 @@ from bot.campaigns.errors import (
     CampaignRejected,
     CampaignUnreachable,
 )
-from bot.campaigns.model import CampaignRequest, build_request
+from bot.campaigns.model import CampaignRequest, PhoneColumns, build_request
 from bot.deps import AppDeps
 from bot.dialog.callbacks import DraftChoice, EditField, SummaryAction
 from bot.dialog.flow import Dialog, first_missing, mention
@@ -391,7 +391,8 @@ def _build(blob: bytes, data: dict[str, Any], deps: AppDeps) -> CampaignRequest:
         end_time=data["end"],
         attempts=int(data["attempts"]),
         interval_minutes=int(data.get("interval") or deps.settings.default_interval_minutes),
-        phones=phones.records(),
+        # Written from the stored columns a chunk at a time, not as a list of dicts.
+        phones=PhoneColumns(phones.keys, phones.chunks()),
         state=deps.settings.campaign_state,
     )
 
