@@ -103,31 +103,42 @@ class TreeSampler:
         self._root = psutil.Process(pid)
         self.every = every
         self.peak = 0
+        self.bot_peak = 0  # the bot's own process, for the breakdown
+        self.at_peak: list[int] = []  # each process's MB at the tree's peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def tree_rss(self) -> int:
+        return sum(self._sizes())
+
+    def _sizes(self) -> list[int]:
         import psutil
 
-        total = 0
         try:
             procs = [self._root, *self._root.children(recursive=True)]
         except psutil.Error:
-            return 0
+            return [0]
+        sizes = []
         for p in procs:
             try:
-                total += p.memory_info().rss
+                sizes.append(p.memory_info().rss)
             except psutil.Error:
-                continue
-        return total
+                sizes.append(0)
+        return sizes
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.tree_rss())
+            sizes = self._sizes()
+            if sum(sizes) > self.peak:
+                self.at_peak = [round(x / 2**20) for x in sizes]
+            self.peak = max(self.peak, sum(sizes))
+            self.bot_peak = max(self.bot_peak, sizes[0])
             self._stop.wait(self.every)
 
     def reset(self) -> None:
-        self.peak = self.tree_rss()
+        sizes = self._sizes()
+        self.peak = sum(sizes)
+        self.bot_peak = sizes[0]
 
     def __enter__(self) -> TreeSampler:
         self._thread.start()
@@ -154,10 +165,10 @@ async def _start_bot(fake: Any, api: Any, tmp: Path) -> asyncio.subprocess.Proce
         CAMPAIGN_START_BLOCK_ID="10",
         CAMPAIGN_PHONE_ID="5",
         ALLOWED_USER_IDS="1001",
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL=os.environ.get("BENCH_E2E_LOG_LEVEL", "WARNING"),
         TIMEZONE="Asia/Yekaterinburg",
     )
-    log = (tmp / "bot.log").open("wb")
+    log = Path(os.environ.get("BENCH_E2E_LOG") or tmp / "bot.log").open("wb")  # noqa: ASYNC230
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -235,7 +246,10 @@ async def _run(quick: bool, repeats: int) -> list[Row]:
                          bare_xlsx(xlsx_bytes)),
                         (f"paste_{paste_rows // 1000}k", "", paste, bare_paste(paste)),
                     ]
+                    only = os.environ.get("BENCH_E2E_CASES")
                     for case, filename, payload, bare in cases:
+                        if only and case.split("_")[0] not in only.split(","):
+                            continue
                         for run in range(1, repeats + 1):
                             await _walk(anna)
                             sampler.reset()
@@ -254,6 +268,7 @@ async def _run(quick: bool, repeats: int) -> list[Row]:
                             took = time.perf_counter() - started
                             await asyncio.sleep(0.3)  # what follows the report (storing)
                             peak = sampler.peak / 2**20
+                            bot_peak = sampler.bot_peak / 2**20
                             target = TARGETS.get(case)
                             ok = None
                             if target:
@@ -275,8 +290,11 @@ async def _run(quick: bool, repeats: int) -> list[Row]:
                                     else "",
                                     ok=ok,
                                     unit="s",
-                                    note=f"peak tree RSS {peak:.0f} MB",
-                                    extra={"peak_tree_mb": round(peak)},
+                                    note=(
+                                        f"peak tree RSS {peak:.0f} MB (bot {bot_peak:.0f};"
+                                        f" processes at the peak {sampler.at_peak})"
+                                    ),
+                                    extra={"peak_tree_mb": round(peak), "bot_mb": round(bot_peak)},
                                 )
                             )
                             await _cancel(anna)

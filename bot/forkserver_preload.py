@@ -15,6 +15,10 @@ die_with_parent()
 # Forked workers inherit this: a worker whose parent is no longer the forkserver (it died
 # while the worker was still starting, before the worker armed its own lifeline) exits.
 FORKSERVER_PID = os.getpid()
+# polars' allocator (jemalloc, prefixed _rjem_) gives freed pages back at once instead of
+# keeping them for ~10 s: a worker's peak for a million-row list drops by a quarter
+# (~270 -> ~200 MB), at no measurable cost in time. Read when polars loads in a worker.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 from bot.phones.forms import PREFIXES  # noqa: E402  - armed first: dies with the bot
 

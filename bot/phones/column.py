@@ -196,51 +196,78 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
     return out
 
 
-def _classify(raw):
-    """Everything vectorized; leaves the reference path and deduplication to _polars."""
-    # An extension (normalize's _EXT, same regex) is cut first; if what is left is a
-    # fast form, the row is accepted as fixed, exactly as normalize() would do.
-    has_ext = raw.str.contains(_EXT_PATTERN).fill_null(False)
-    if has_ext.any():
-        base = pl.select(
-            pl.when(has_ext).then(raw.str.replace(_EXT_PATTERN, "")).otherwise(raw)
-        ).to_series()
-    else:
-        base = raw
-    s = base.str.replace_all(FAST_SEPARATOR_CLASS, "")
-    fast_keys, v, length, plus = fast_key_expr(s)
-    fast = fast_keys.is_not_null()
-    nat = fast_keys - 7 * E10
+# Reasons the vectorized rules decide by themselves, as small integer codes (a column of
+# a million mostly-null strings would cost 16 bytes a row).
+_FAST_REASONS = ("too_short", "too_long", "bad_format", "invalid")
+
+
+def _classify(raw: pl.Series) -> pl.DataFrame:
+    """Everything vectorized; leaves the reference path and deduplication to _polars.
+    One lazy query: polars frees each intermediate column as soon as it is used."""
+    col = pl.col
+    # An extension (normalize's EXTENSION, same regex) is cut first; if what is left is
+    # a fast form, the row is accepted as fixed, exactly as normalize() would do.
+    has_ext = col("raw").str.contains(_EXT_PATTERN).fill_null(False)
+    base = pl.when(has_ext).then(col("raw").str.replace(_EXT_PATTERN, "")).otherwise(col("raw"))
+    key, v, length, plus = fast_key_expr(col("s"))
+    stage = (
+        raw.rename("raw")
+        .to_frame()
+        .lazy()
+        .with_columns(has_ext.alias("has_ext"))
+        .with_columns(base.str.replace_all(FAST_SEPARATOR_CLASS, "").alias("s"))
+        .with_columns(
+            key.alias("fast"),
+            v.alias("v"),
+            length.alias("len"),
+            plus.alias("plus"),
+            col("s").str.starts_with("810").alias("s810"),
+        )
+        .drop("s")
+        .collect()
+    )
+    nat = stage["fast"] - 7 * E10
     table = PREFIXES.series((nat // 10_000_000).drop_nulls().unique().to_list())
-    code = table.gather((nat // 10_000).fill_null(0))
-    code = pl.select(pl.when(fast).then(code).otherwise(None)).to_series()
-    accepted = (code.is_not_null() & (code != INVALID) & (code != DEEP)).fill_null(False)
+    del nat
+    fast = col("fast").is_not_null()
+    prefix = ((col("fast") - 7 * E10) // 10_000).fill_null(0)
+    code = pl.when(fast).then(pl.lit(table).gather(prefix))
+    accepted = (
+        col("code").is_not_null() & (col("code") != INVALID) & (col("code") != DEEP)
+    ).fill_null(False)
+    v, length, plus = col("v"), col("len"), col("plus")
     # Only digits and separators, of a length no Russian form has: the rules of
     # normalize() for such values, at once. "Pure" = the integer cast worked without a
     # sign (so at most 19 digits: below the 20 a several-numbers split needs).
-    pure = v.is_not_null() & ~plus & ~s.str.starts_with("-") & ~fast
-    reason = pl.select(
+    pure = v.is_not_null() & ~plus & (v >= 0) & ~fast
+    too_short, too_long, bad_format, invalid = range(len(_FAST_REASONS))
+    reason = (
         pl.when(pure & (length < 10))
-        .then(pl.lit("too_short"))
-        .when(pure & (length > 11) & ~s.str.starts_with("810"))
-        .then(pl.lit("too_long"))
+        .then(too_short)
+        .when(pure & (length > 11) & ~col("s810"))
+        .then(too_long)
         .when(pure & (length == 11) & (v < 7 * E10))  # 11 digits, not 7/8 first
-        .then(pl.lit("bad_format"))
+        .then(bad_format)
         .when(pure & (length == 11) & (v >= 9 * E10))
-        .then(pl.lit("bad_format"))
-        .when(code == INVALID)
-        .then(pl.lit("invalid"))
+        .then(bad_format)
+        .when(col("code") == INVALID)
+        .then(invalid)
         .otherwise(None)
-    ).to_series()
-    return pl.DataFrame(
-        {
-            "raw": raw,
-            "key": pl.select(pl.when(accepted).then(fast_keys).otherwise(None)).to_series(),
-            "code": code,
-            "reason": reason,
-            "slow": ~(accepted | reason.is_not_null()),
-            "ext_fixed": has_ext & accepted,
-        }
+        .cast(pl.UInt8)
+    )
+    return (
+        stage.lazy()
+        .with_columns(code.cast(pl.UInt8).alias("code"))
+        .with_columns(accepted.alias("accepted"), reason.alias("reason"))
+        .select(
+            "raw",
+            pl.when(col("accepted")).then(col("fast")).otherwise(None).alias("key"),
+            "code",
+            "reason",
+            (~(col("accepted") | col("reason").is_not_null())).alias("slow"),
+            (col("has_ext") & col("accepted")).alias("ext_fixed"),
+        )
+        .collect()
     )
 
 
@@ -256,7 +283,7 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
     out.rejected.extend(
         zip(
             idx.to_list(),
-            df["reason"].gather(idx).to_list(),
+            [_FAST_REASONS[r] for r in df["reason"].gather(idx).to_list()],
             raw.gather(idx).to_list(),
             strict=True,
         )

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Executor
+from pathlib import Path
 
 from .errors import IngestError, IngestLimits
 from .ingest import ingest_bytes
@@ -21,7 +22,10 @@ from .sniff import extension
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WORKERS = 2
+# One worker: polars already spreads one list over both cores of the 2-core machine, so
+# a second worker would not read two lists faster, but it would hold ~60 MB idle. A list
+# uploaded while another is read waits its turn (~0.5 s for a million rows).
+DEFAULT_WORKERS = 1
 # Address space a worker may take: a runaway allocation (a reader building a huge grid)
 # fails in that worker (MemoryError, or an abort that breaks the pool) instead of pushing
 # the machine into swap. A 20 MB list peaks near 1 GB; the rest is the interpreter's and
@@ -103,8 +107,11 @@ def _ready() -> bool:
 
 
 def run_job(job, args: tuple, report: ReportTexts | None) -> object:
-    """In the worker: the job, and the rejected-rows report when rows were rejected
-    (built here, beside the rows, so only its bytes cross)."""
+    """In the worker: the job (a file given by its path is read here), and the
+    rejected-rows report when rows were rejected (built here, beside the rows, so only
+    its bytes cross)."""
+    if isinstance(args[0], os.PathLike):
+        args = (Path(args[0]).read_bytes(), *args[1:])
     result = job(*args)
     if report is not None and isinstance(result, IngestResult):
         if result.rejected_total or result.left_out:
@@ -121,8 +128,8 @@ def start_executor() -> None:
     pool = get_executor()
     if pool is not None:
         with contextlib.suppress(cf.BrokenExecutor, OSError, RuntimeError):
-            # One worker, replaced after its job; the second is forked when two lists
-            # are read at once (the forkserver makes that instant).
+            # The worker started (and the forkserver with it, which fills the prefix
+            # table); it is replaced after this first job, as after every list.
             pool.submit(_ready).result(timeout=60)
 
 
@@ -162,7 +169,7 @@ def _submit(pool: Executor, args: tuple, report: ReportTexts | None) -> cf.Futur
 
 
 async def ingest_bytes_async(
-    data: bytes,
+    data: bytes | os.PathLike[str],
     filename: str,
     limits: IngestLimits = IngestLimits(),  # noqa: B008
     *,
@@ -172,8 +179,10 @@ async def ingest_bytes_async(
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
     does not hold the GIL the bot's other dialogs need; a thread only if processes can't
-    start at all. The result comes back pickled: PhoneList pickles as a few big objects
-    (columnar).
+    start at all. `data` may be the path of the downloaded file: the worker reads it, so
+    the bot never holds the bytes. The result comes back pickled: PhoneList pickles as
+    its Arrow IPC bytes. With `report`, the rejected-rows report is built in the worker
+    too (`result.report`), only when rows were rejected.
 
     A worker that dies on a file (an abort in a reader, the memory ceiling) refuses that
     file as unreadable, and the next file gets a new pool. The file is never read again in
@@ -207,17 +216,25 @@ async def ingest_bytes_async(
                 "phone lists: a worker process died reading a .%s file of %d bytes; "
                 "the file is refused, a new pool takes the next one",
                 extension(filename) or "?",
-                len(data),
+                _size(data),
             )
         raise IngestError("read_failed", kind=extension(filename)) from None
     except MemoryError:
         log.error(
             "phone lists: a .%s file of %d bytes exceeded the worker's memory ceiling; refused",
             extension(filename) or "?",
-            len(data),
+            _size(data),
         )
         raise IngestError("read_failed", kind=extension(filename)) from None
 
 
 async def _in_thread(args: tuple, report: ReportTexts | None) -> IngestResult:
     return await asyncio.to_thread(run_job, ingest_bytes, args, report)  # type: ignore[return-value]
+
+
+def _size(data: bytes | os.PathLike[str]) -> int:
+    if isinstance(data, os.PathLike):
+        with contextlib.suppress(OSError):
+            return os.stat(data).st_size
+        return -1
+    return len(data)

@@ -86,11 +86,11 @@ def fast_key(d: str) -> int:
     return 0
 
 
-def fast_key_expr(s):  # polars Series in, Series out (polars is imported by the caller)
+def fast_key_expr(s):  # a polars expression in, expressions out (polars: the caller's)
     """`fast_key` over a separator-free polars String column: the E.164 integer, null
-    where the value is not a fast form. A fast form parses as an integer whose size and
-    length say which one it is (polars' integer cast takes only ASCII digits and an
-    optional sign)."""
+    where the value is not a fast form; also the integer cast, the byte length and the
+    leading "+" it was judged by. A fast form parses as an integer whose size and length
+    say which one it is (polars' integer cast takes only ASCII digits and a sign)."""
     import polars as pl
 
     v = s.cast(pl.Int64, strict=False)
@@ -101,8 +101,7 @@ def fast_key_expr(s):  # polars Series in, Series out (polars is imported by the
         | ((length == 11) & (v >= CC7) & (v < 9 * E10))
         | ((length == 12) & plus & (v >= CC7) & (v < 8 * E10))
     ).fill_null(False)
-    key = pl.select(pl.when(fast).then(v % E10 + CC7).otherwise(None)).to_series()
-    return key, v, length, plus
+    return pl.when(fast).then(v % E10 + CC7).otherwise(None), v, length, plus
 
 
 # --- the prefix table -------------------------------------------------------------------
@@ -239,7 +238,7 @@ class PrefixTable:
             if self.cells[head * 1000] == UNSET:
                 self.fill_block(head * 1000)
 
-    def series(self, heads):
+    def series(self, heads=()):
         """The table as a polars UInt8 series, with the blocks of `heads` (3-digit
         national prefixes) filled first; rebuilt only after blocks were filled."""
         import polars as pl

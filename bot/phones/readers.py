@@ -191,7 +191,7 @@ def read_frame(data: bytes, delimiter: str, limits: IngestLimits) -> pl.DataFram
     end, a NUL, a quoted line break (a record over several lines), rows wider than the
     first, malformed quoting, invalid UTF-8, or a limit crossed (the Python reader then
     raises the exact error with its row)."""
-    if b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+    if b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     try:
         frame = pl.read_csv(
@@ -209,8 +209,13 @@ def read_frame(data: bytes, delimiter: str, limits: IngestLimits) -> pl.DataFram
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if frame.height != lines or frame.width > limits.max_columns:
         return None
-    frame = frame.with_columns(pl.all().fill_null(""))
-    longest = frame.select(pl.all().str.len_chars().max()).row(0) if frame.width else ()
-    if any(n is not None and n > limits.max_cell_chars for n in longest):
-        return None
+    if sum(frame.null_count().row(0)):  # short rows: padded with "", as the csv path does
+        frame = frame.with_columns(pl.all().fill_null(""))
+    # Bytes first (no pass over the text); characters only if some cell might be too long.
+    limit = limits.max_cell_chars
+    widest = frame.select(pl.all().str.len_bytes().max()).row(0) if frame.width else ()
+    if any(n is not None and n > limit for n in widest):
+        longest = frame.select(pl.all().str.len_chars().max()).row(0)
+        if any(n is not None and n > limit for n in longest):
+            return None
     return frame

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -82,15 +84,16 @@ async def read_list(
     limits = deps.ingest_limits
     try:
         async with ChatActionSender.upload_document(bot=bot, chat_id=dialog.chat.id):
-            buffer = await bot.download(file_id)
-            assert buffer is not None
-            data = buffer.getvalue()
-            del buffer  # one copy of a 20 MB file, not two, while the worker reads it
             # The rejected-rows report is built by the worker, in the user's language.
             extra: dict[str, Any] = {"report": report_texts()}
             if choice is not None:
                 extra["choice"] = choice
-            return await deps.ingest(data, filename, limits, **extra)
+            # Downloaded to a file the worker reads: a 20 MB list never sits in the
+            # bot's memory (nor crosses to the worker as a pickled copy).
+            with tempfile.TemporaryDirectory(prefix="campaign-bot-list-") as folder:
+                path = Path(folder) / "list"
+                await bot.download(file_id, destination=path)
+                return await deps.ingest(path, filename, limits, **extra)
     except IngestError as error:
         await dialog.replace(status_id, "❗ " + ingest_error_text(error))
         return None
