@@ -113,6 +113,9 @@ def run_job(job, args: tuple, report: ReportTexts | None) -> object:
     if isinstance(args[0], os.PathLike):
         args = (Path(args[0]).read_bytes(), *args[1:])
     result = job(*args)
+    del args  # the file's bytes
+    if isinstance(result, IngestResult):
+        result.phones.pack()
     if report is not None and isinstance(result, IngestResult):
         if result.rejected_total or result.left_out:
             result.report = build_report(

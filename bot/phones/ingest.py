@@ -284,8 +284,8 @@ def _frame_result(
         names = data.columns
     raw = data[names[layout.phone_col]]
     blank_rows: set[int] = set()
-    empty = raw.str.strip_chars() == ""
-    if empty.any():
+    # A boolean pass, not a stripped copy of the column.
+    if raw.str.contains(r"^\s*$").any():
         all_blank = data.select(
             pl.all_horizontal([pl.col(n).str.strip_chars() == "" for n in names])
         ).to_series()
