@@ -314,6 +314,8 @@ class IngestResult:
     sheet: str | None = None  # the sheet read, when the workbook has several with data
     # The rejected-rows report (xlsx), when a worker built it (see executor.run_job).
     report: bytes | None = None
+    # Where a worker's time went (executor.run_job), for the bot's log.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rejected_total(self) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,18 @@ async def read_list(
             # bot's memory (nor crosses to the worker as a pickled copy).
             with tempfile.TemporaryDirectory(prefix="campaign-bot-list-") as folder:
                 path = Path(folder) / "list"
+                started = time.perf_counter()
                 await bot.download(file_id, destination=path)
-                return await deps.ingest(path, filename, limits, **extra)
+                downloaded = time.perf_counter()
+                result = await deps.ingest(path, filename, limits, **extra)
+                took = {k: round(v) for k, v in result.timings.items()}
+                log.info(
+                    "list read download_ms=%.0f ingest_ms=%.0f worker=%s",
+                    (downloaded - started) * 1000,
+                    (time.perf_counter() - downloaded) * 1000,
+                    took,
+                )
+                return result
     except IngestError as error:
         await dialog.replace(status_id, "❗ " + ingest_error_text(error))
         return None
