@@ -169,14 +169,23 @@ class PhoneColumns:
 
     __slots__ = ("_count", "_parts")
 
-    def __init__(
-        self, keys: Sequence[str], chunks: Iterable[tuple[Sequence[str], Sequence[Sequence[Any]]]]
-    ) -> None:
+    def __init__(self, keys: Sequence[str], chunks: Iterable[Any]) -> None:
+        """A chunk is (phones, columns), or a polars DataFrame: "phone" as the E.164
+        number's digits (Int64), then one String or Int64 column per key, in order
+        (written as JSON by polars itself, the same bytes orjson writes)."""
         keys = list(keys)
         parts: list[bytes] = []
         count = 0
         with gc_paused():
-            for phones, columns in chunks:
+            for chunk in chunks:
+                if not isinstance(chunk, tuple):
+                    if chunk.height:
+                        if parts:
+                            parts.append(b",")
+                        parts.append(_frame_json(keys, chunk, count))
+                        count += chunk.height
+                    continue
+                phones, columns = chunk
                 if not phones:
                     continue
                 if len(columns) != len(keys) or any(len(c) != len(phones) for c in columns):
@@ -236,6 +245,43 @@ def _chunk_json(keys: list[str], phones: Sequence[str], columns: Sequence[Sequen
         for p, row in zip(phones, zip(*columns, strict=True), strict=True)
     ]
     return orjson.dumps(records)[1:-1]
+
+
+def _frame_json(keys: list[str], frame: Any, offset: int) -> bytes:
+    import polars as pl
+
+    if frame.width != len(keys) + 1 or frame.columns[0] != "phone":
+        raise ValueError("one column per key, after the phone column")
+    phone = frame["phone"]
+    if phone.dtype != pl.Int64 or phone.null_count() or not (
+        10**6 <= phone.min() and phone.max() < 10**15  # type: ignore[operator]
+    ):
+        bad = phone.is_null() | (phone < 10**6) | (phone >= 10**15)
+        index = offset + (int(bad.arg_true()[0]) if bad.any() else 0)
+        raise ValueError(f"phones[{index}].phone is not E.164")
+    fields = []
+    for key, name in zip(keys, frame.columns[1:], strict=True):
+        column = pl.col(name)
+        label = pl.lit(orjson.dumps(key).decode() + ":")
+        if frame.schema[name] == pl.String:
+            text = pl.struct(column.alias("v")).struct.json_encode()
+            value = text.str.strip_prefix('{"v":').str.strip_suffix("}")
+            fields.append(pl.when(column.is_not_null() & (column != "")).then(label + value))
+        elif frame.schema[name] == pl.Int64:
+            fields.append(pl.when(column.is_not_null()).then(label + column.cast(pl.String)))
+        else:
+            raise ValueError(f"phones[{offset}].add_data values must be strings or numbers")
+    data = pl.concat_str(fields, separator=",", ignore_nulls=True) if fields else pl.lit("")
+    row = pl.concat_str(
+        [
+            pl.lit('{"phone":"+'),
+            pl.col("phone").cast(pl.String),
+            pl.lit('","add_data":{'),
+            data.fill_null(""),
+            pl.lit("}}"),
+        ]
+    )
+    return frame.select(row.str.join(",")).item().encode()
 
 
 class CampaignRequest:

@@ -190,10 +190,18 @@ class PhoneList:
         with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
             return [r for phones, cols in self.chunks() for r in _records(self.keys, phones, cols)]
 
-    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[tuple[list[str], list[list]]]:
+    def chunks(self, rows: int = CHUNK_ROWS, *, frames: bool = False) -> Iterator:
         """(phones, add_data columns) a slice of `rows` at a time: what the POST body is
-        written from, without a million row objects at once."""
+        written from, without a million row objects at once. With `frames`, a stored
+        list whose add_data columns are all texts or integers gives polars frames
+        instead ("phone" as E.164 digits, then the columns in key order), which
+        bot.campaigns writes as JSON without making Python objects at all."""
         self._load()
+        if frames and self._frame is not None and set(self._kinds or ()) <= {"s", "i"}:
+            names = ["phone", *(f"c{i}" for i in range(len(self.keys)))]
+            for part in self._frame.iter_slices(rows):
+                yield part.rename(dict(zip(part.columns, names, strict=True)))
+            return
         if self._frame is None:  # plain lists (small lists, an old draft's list)
             for start in range(0, len(self), rows):
                 end = start + rows

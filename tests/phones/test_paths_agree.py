@@ -133,3 +133,42 @@ def test_stored_list_from_the_previous_version_still_loads() -> None:
         {"phone": "+79161234568", "add_data": {"a": 2}},
     ]
     assert len(back) == 2
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [],
+        [["Анна \"А\" \\ \n\t\x01", "", "😀\u2028"], [1, None, 2**40]],  # texts and integers
+        [["x", "", "z"], [1.5, "нет", None]],  # a mixed column: written by orjson
+    ],
+)
+def test_post_body_from_the_stored_list_is_orjson_of_the_records(columns) -> None:
+    import orjson
+
+    from bot.campaigns.model import PhoneColumns
+
+    phones = ["+79161234567", "+79161234568", "+375291234567"]
+    keys = [f"k{i}\"" for i in range(len(columns))]
+    stored = PhoneList.from_bytes(PhoneList(phones, keys, columns).to_bytes())
+    expected = orjson.dumps(stored.records())
+    for frames in (True, False):
+        for rows in (1, 2, 50):
+            body = PhoneColumns(stored.keys, stored.chunks(rows, frames=frames))
+            assert b"".join([b"[", *body.json_parts(), b"]"]) == expected
+            assert len(body) == 3
+
+
+def test_post_body_refuses_what_the_api_would() -> None:
+    import polars as pl
+
+    from bot.campaigns.model import PhoneColumns
+
+    with pytest.raises(ValueError, match=r"phones\[1\]\.phone"):
+        PhoneColumns([], [pl.DataFrame({"phone": pl.Series([79161234567, 12], dtype=pl.Int64)})])
+    with pytest.raises(ValueError, match=r"phones\[1\]\.phone"):
+        PhoneColumns([], [(["+79161234567", "79161234568"], [])])
+    with pytest.raises(ValueError, match="add_data"):
+        PhoneColumns(["a"], [(["+79161234567"], [[True]])])
+    with pytest.raises(ValueError, match="empty"):
+        PhoneColumns([], [])

@@ -392,7 +392,7 @@ def _build(blob: bytes, data: dict[str, Any], deps: AppDeps) -> CampaignRequest:
         attempts=int(data["attempts"]),
         interval_minutes=int(data.get("interval") or deps.settings.default_interval_minutes),
         # Written from the stored columns a chunk at a time, not as a list of dicts.
-        phones=PhoneColumns(phones.keys, phones.chunks()),
+        phones=PhoneColumns(phones.keys, phones.chunks(frames=True)),
         state=deps.settings.campaign_state,
     )
 
