@@ -146,7 +146,9 @@ class PhoneList:
             self._columns = body["c"]
             return
         size = int.from_bytes(data[4:8], "little")
-        self._frame = pl.read_ipc(io.BytesIO(memoryview(data)[8 + size :]))
+        frame = pl.read_ipc(io.BytesIO(memoryview(data)[8 + size :]))
+        coded = [name for name, dtype in frame.schema.items() if dtype == pl.Categorical]
+        self._frame = frame.with_columns(pl.col(coded).cast(pl.String)) if coded else frame
         self._kinds = orjson.loads(data[8 : 8 + size])["t"]
 
     @property
@@ -265,6 +267,15 @@ class PhoneList:
         )
         out = io.BytesIO()
         out.write(_MAGIC + len(head).to_bytes(4, "little") + head)
+        # Texts that repeat (a region, a time, a manager's name) stored as a dictionary:
+        # a third of the bytes of Arrow's 16-byte string views, even compressed.
+        repeated = [
+            name
+            for name, dtype in frame.schema.items()
+            if dtype == pl.String and frame[name].n_unique() * 4 <= frame.height
+        ]
+        if repeated:
+            frame = frame.with_columns(pl.col(repeated).cast(pl.Categorical))
         # zstd: ~30 ms for a million rows, a third smaller than LZ4 (Redis holds it).
         frame.write_ipc(out, compression="zstd")
         self._packed = out.getvalue()
