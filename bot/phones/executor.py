@@ -119,6 +119,8 @@ def run_job(job, args: tuple, report: ReportTexts | None) -> object:
     if not isinstance(result, IngestResult):
         return result
     read = time.perf_counter()
+    # (Building the report in a thread beside the packing was tried: on two busy cores
+    # the packing got slower by what the report saved.)
     result.phones.pack()
     packed = time.perf_counter()
     if report is not None and (result.rejected_total or result.left_out):

@@ -94,7 +94,8 @@ async def read_list(
             with tempfile.TemporaryDirectory(prefix="campaign-bot-list-") as folder:
                 path = Path(folder) / "list"
                 started = time.perf_counter()
-                await bot.download(file_id, destination=path)
+                # 1 MB chunks: each chunk is a thread hop of the async file write.
+                await bot.download(file_id, destination=path, chunk_size=1 << 20)
                 downloaded = time.perf_counter()
                 result = await deps.ingest(path, filename, limits, **extra)
                 took = {k: round(v) for k, v in result.timings.items()}
