@@ -27,6 +27,7 @@ SUITES = {
     "responsiveness": "benchmarks.bench_responsive",
     "ingest": "benchmarks.bench_ingest",
     "submission": "benchmarks.bench_submit",
+    "zones": "benchmarks.bench_zones",
 }
 COLUMNS = ("case", "metric", "value", "baseline", "ratio", "target", "ok")
 

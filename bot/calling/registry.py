@@ -171,6 +171,13 @@ class NumberingPlan:
             return self.zones[self._codes[i]]
         return None
 
+    def lookup_one_code(self, national: int) -> int:
+        return self._lookup_index(national)
+
+    def lookup_codes_series(self, nationals: pl.Series) -> pl.Series:
+        """As lookup_codes, Series in and out (Int16, -1 = no range)."""
+        return self._lookup_polars(nationals)
+
     def lookup_codes(self, nationals: Sequence[int] | object) -> list[int]:
         """Zone index into `self.zones` per 10-digit national number, -1 where no range
         holds it. Accepts a list of ints or a polars Int64 Series (nulls give -1)."""

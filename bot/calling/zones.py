@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zlib
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+import orjson
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
@@ -179,10 +181,11 @@ def foreign_zone(phone: str) -> str | None:
 
 @dataclass
 class ZoneAssignment:
-    """The zone of every number of a list: `codes[i]` indexes `zones` (0 = unknown)."""
+    """The zone of every number of a list: `codes[i]` indexes `zones` (0 = unknown).
+    One byte a number (at most 255 zones: Russia has 11 offsets and ~30 IANA names)."""
 
     zones: list[str]
-    codes: list[int]
+    codes: bytes
     sources: dict[str, int] = field(default_factory=dict)  # Source -> count
 
     def __len__(self) -> int:
@@ -193,17 +196,24 @@ class ZoneAssignment:
 
     def counts(self) -> dict[str, int]:
         """Zone -> numbers (unknown under UNKNOWN)."""
-        tally = [0] * len(self.zones)
-        for c in self.codes:
-            tally[c] += 1
-        return {z: n for z, n in zip(self.zones, tally, strict=True) if n}
+        return {z: n for z, n in zip(self.zones, map(self.codes.count, range(len(self.zones))),
+                                     strict=True) if n}
 
-    def to_json(self) -> dict:
-        return {"z": self.zones, "c": self.codes, "s": self.sources}
+    def indices(self, zones: set[str]) -> list[int]:
+        """Positions of the numbers whose zone is one of `zones`, in list order."""
+        wanted = {i for i, z in enumerate(self.zones) if z in zones}
+        return [i for i, c in enumerate(self.codes) if c in wanted]
+
+    def to_bytes(self) -> bytes:
+        head = orjson.dumps({"v": 1, "z": self.zones, "s": self.sources})
+        return zlib.compress(len(head).to_bytes(4, "big") + head + self.codes, 6)
 
     @classmethod
-    def from_json(cls, data: dict) -> ZoneAssignment:
-        return cls(list(data["z"]), list(data["c"]), dict(data.get("s", {})))
+    def from_bytes(cls, data: bytes) -> ZoneAssignment:
+        raw = zlib.decompress(data)
+        size = int.from_bytes(raw[:4], "big")
+        head = orjson.loads(raw[4 : 4 + size])
+        return cls(list(head["z"]), bytes(raw[4 + size :]), dict(head["s"]))
 
 
 class _Zones:
@@ -218,9 +228,14 @@ class _Zones:
             return 0
         code = self.index.get(zone)
         if code is None:
+            if len(self.names) == 255:
+                return 0  # more zones than a byte holds: a file of nonsense zones
             code = self.index[zone] = len(self.names)
             self.names.append(zone)
         return code
+
+
+FORCE_PYTHON = False  # tests flip this to compare both implementations
 
 
 def assign_zones(
@@ -230,10 +245,26 @@ def assign_zones(
     plan: NumberingPlan | None = None,
 ) -> ZoneAssignment:
     """The zone of each of `phones` (E.164) given the list's add_data columns (`keys`,
-    `columns[k][i]`, as PhoneList has them) and the registry, if any."""
+    `columns[k][i]`, as PhoneList has them) and the registry, if any. Vectorized on
+    polars when installed; a plain loop gives the same answer."""
+    if pl is not None and not FORCE_PYTHON:
+        return _assign_polars(phones, keys, columns, plan)
+    return _assign_python(phones, keys, columns, plan)
+
+
+def _column_value_code(zones: _Zones, value: object) -> int:
+    return zones.code(parse_zone(str(value)) if value not in (None, "") else None)
+
+
+def _finish(zones: _Zones, codes: bytes, sources: dict[Source, int]) -> ZoneAssignment:
+    sources[Source.UNKNOWN] = codes.count(0)
+    return ZoneAssignment(zones.names, codes, {str(k): v for k, v in sources.items() if v})
+
+
+def _assign_python(phones, keys, columns, plan) -> ZoneAssignment:
     count = len(phones)
     zones = _Zones()
-    codes = [0] * count
+    codes = bytearray(count)
     sources = dict.fromkeys(Source, 0)
     todo = list(range(count))
 
@@ -246,51 +277,97 @@ def assign_zones(
             value = column[i]
             code = parsed.get(value)
             if code is None:
-                code = parsed[value] = zones.code(
-                    parse_zone(str(value)) if value not in (None, "") else None
-                )
+                code = parsed[value] = _column_value_code(zones, value)
             if code:
                 codes[i] = code
             else:
                 left.append(i)
         sources[Source.COLUMN] += len(todo) - len(left)
         todo = left
-        if not todo:
-            break
 
-    # 2. the registry, over every Russian 10-digit number left, vectorized.
-    ru = [i for i in todo if len(phones[i]) == 12 and phones[i].startswith("+7")]
-    if plan is not None and len(plan) and ru:
-        remap = [zones.code(z) for z in plan.zones]
-        if pl is not None:
-            nationals = pl.Series("p", [phones[i] for i in ru]).str.slice(2).cast(pl.Int64)
-        else:
-            nationals = [int(phones[i][2:]) for i in ru]
-        found = plan.lookup_codes(nationals)
-        hit = set()
-        for i, z in zip(ru, found, strict=True):
-            if z >= 0:
-                codes[i] = remap[z]
-                hit.add(i)
-        sources[Source.REGISTRY] += len(hit)
-        todo = [i for i in todo if i not in hit]
-
-    # 3. libphonenumber's region for Russian landlines, 4. foreign numbers.
-    left = []
+    # 2. the registry, 3. libphonenumber's region for landlines, 4. foreign numbers.
+    remap = [zones.code(z) for z in plan.zones] if plan is not None else []
     for i in todo:
         phone = phones[i]
-        if phone.startswith("+7") and len(phone) == 12 and phone[2] not in "679":
-            zone = landline_zone(phone[2:])
-            source = Source.LANDLINE
+        zone_code = 0
+        if len(phone) == 12 and phone.startswith("+7"):
+            if remap:
+                found = plan.lookup_one_code(int(phone[2:]))
+                if found >= 0:
+                    codes[i] = remap[found]
+                    sources[Source.REGISTRY] += 1
+                    continue
+            if phone[2] not in "679":
+                zone_code = zones.code(landline_zone(phone[2:]))
+                source = Source.LANDLINE
         elif not phone.startswith("+7"):
-            zone = foreign_zone(phone)
+            zone_code = zones.code(foreign_zone(phone))
             source = Source.FOREIGN
-        else:
-            zone = None
-        if zone:
-            codes[i] = zones.code(zone)
+        if zone_code:
+            codes[i] = zone_code
             sources[source] += 1
-        else:
-            left.append(i)
-    sources[Source.UNKNOWN] = len(left)
-    return ZoneAssignment(zones.names, codes, {str(k): v for k, v in sources.items() if v})
+    return _finish(zones, bytes(codes), sources)
+
+
+def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
+    zones = _Zones()
+    sources = dict.fromkeys(Source, 0)
+    codes = pl.Series("c", [0] * len(phones), dtype=pl.UInt8) if phones else pl.Series(
+        "c", [], dtype=pl.UInt8
+    )
+
+    # 1. zone or place columns: distinct values parsed once, mapped in one replace.
+    for k in zone_columns(keys):
+        column = pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
+                           dtype=pl.String)
+        mapping = {v: _column_value_code(zones, v) for v in column.unique().drop_nulls()}
+        found = column.replace_strict(mapping, default=0, return_dtype=pl.UInt8)
+        fill = (codes == 0) & (found != 0)
+        sources[Source.COLUMN] += int(fill.sum())
+        codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
+
+    numbers = pl.Series("p", phones, dtype=pl.String)
+    russian = (numbers.str.len_bytes() == 12) & numbers.str.starts_with("+7")
+    national_text = numbers.str.slice(2)
+    nationals = pl.select(
+        pl.when(russian).then(national_text.cast(pl.Int64, strict=False))
+    ).to_series()
+
+    # 2. the registry: one search over the sorted ranges for every number left.
+    if plan is not None and len(plan):
+        remap = pl.Series("r", [zones.code(z) for z in plan.zones], dtype=pl.UInt8)
+        at = plan.lookup_codes_series(pl.select(
+            pl.when(codes == 0).then(nationals)
+        ).to_series())
+        hit = at >= 0
+        found = remap.gather(at.clip(0).cast(pl.Int64))
+        sources[Source.REGISTRY] += int(hit.sum())
+        codes = pl.select(pl.when(hit).then(found).otherwise(codes)).to_series()
+
+    # 3. landlines by libphonenumber's prefixes, longest first.
+    table = _landline_prefixes()
+    landline = russian & (codes == 0) & ~national_text.str.slice(0, 1).is_in(["6", "7", "9"])
+    if table and bool(landline.any()):
+        prefix_codes = {p: zones.code(z) for p, z in table.items()}
+        found = pl.Series("f", [0] * len(phones), dtype=pl.UInt8)
+        for n in _PREFIX_LENGTHS:
+            keyed = {p: c for p, c in prefix_codes.items() if len(p) == n}
+            if not keyed:
+                continue
+            part = national_text.str.slice(0, n).replace_strict(
+                keyed, default=0, return_dtype=pl.UInt8
+            )
+            found = pl.select(pl.when(found == 0).then(part).otherwise(found)).to_series()
+        fill = landline & (found != 0)
+        sources[Source.LANDLINE] += int(fill.sum())
+        codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
+
+    # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
+    out = bytearray(codes.to_list())
+    foreign = (~numbers.str.starts_with("+7") & (codes == 0)).arg_true().to_list()
+    for i in foreign:
+        code = zones.code(foreign_zone(phones[i]))
+        if code:
+            out[i] = code
+            sources[Source.FOREIGN] += 1
+    return _finish(zones, bytes(out), sources)

@@ -168,7 +168,37 @@ def test_five_zones_from_every_source(tmp_path: Path) -> None:
     assert bare.sources == {"column": 2, "landline": 2, "unknown": 4}
     counts = got.counts()
     assert counts[UNKNOWN] == 1 and sum(counts.values()) == len(phones)
-    assert type(got).from_json(got.to_json()) == got
+    assert type(got).from_bytes(got.to_bytes()) == got
+    assert got.indices({"Asia/Vladivostok"}) == [2, 3]
+
+
+@pytest.mark.parametrize("with_plan", [True, False])
+def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bool) -> None:
+    import random
+
+    import bot.calling.zones as zones_module
+
+    plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
+    rng = random.Random(5)
+    prefixes = ["+7914000", "+7922", "+7923", "+7958", "+7351", "+7401", "+7495", "+7343",
+                "+7812", "+7700", "+7999", "+49301", "+1212", "+3706"]
+    phones = [p + "".join(rng.choice("0123456789") for _ in range(12 - len(p)))
+              for p in (rng.choice(prefixes) for _ in range(3000))]
+    keys = ["Часовой пояс", "name", "Регион"]
+    zone_values = ["", "", "UTC+7", "МСК", "nonsense", None, 5]
+    places = ["", "Омская обл.", "Москва", "", None]
+    columns = [[rng.choice(zone_values) for _ in phones], ["x"] * len(phones),
+               [rng.choice(places) for _ in phones]]
+    used = plan if with_plan else None
+    fast = assign_zones(phones, keys, columns, used)
+    monkeypatch.setattr(zones_module, "FORCE_PYTHON", True)
+    plain = assign_zones(phones, keys, columns, used)
+    assert [fast.zone_of(i) for i in range(len(phones))] == [
+        plain.zone_of(i) for i in range(len(phones))
+    ]
+    assert fast.sources == plain.sources
+    assert set(fast.sources) >= {"column", "landline", "foreign", "unknown"}
+    assert assign_zones([], (), (), used).codes == b""
 
 
 def test_zones_after_a_real_ingest(tmp_path: Path) -> None:
