@@ -46,8 +46,26 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The draft is a dict (FSM data) or a typed model with the same field names: both read.
+Draft = Any
 
-async def attach_zones(deps: AppDeps, data: dict[str, Any], phones: PhoneList) -> None:
+
+def _get(draft: Draft, key: str, default: Any = None) -> Any:
+    if isinstance(draft, dict):
+        value = draft.get(key, default)
+    else:
+        value = getattr(draft, key, default)
+    return default if value is None else value
+
+
+def _set(draft: Draft, key: str, value: Any) -> None:
+    if isinstance(draft, dict):
+        draft[key] = value
+    else:
+        setattr(draft, key, value)
+
+
+async def attach_zones(deps: AppDeps, data: Draft, phones: PhoneList) -> None:
     """Each number's zone, after the ingest (the list's zone columns are its add_data),
     kept beside the list: counts in the draft, the per-number bytes in the list store."""
     plan_cache = deps.numbering_plan
@@ -60,15 +78,15 @@ async def attach_zones(deps: AppDeps, data: dict[str, Any], phones: PhoneList) -
         return assignment.to_bytes(), assignment.counts(), assignment.sources, date
 
     blob, counts, sources, plan_date = await asyncio.to_thread(work)
-    old = data.get("zones_ref")
-    data["zones_ref"] = await deps.phone_lists.put(blob)
+    old = _get(data, "zones_ref")
+    _set(data, "zones_ref", await deps.phone_lists.put(blob))
     if old:
         await deps.phone_lists.delete(old)
-    data["zones"] = counts
-    data["zone_sources"] = sources
-    data["plan_date"] = plan_date
-    data.pop("split", None)  # a new list: a split planned for the old one is void
-    log.info("zones dialog=%s groups=%d sources=%s", data.get("dialog"), len(counts), sources)
+    _set(data, "zones", counts)
+    _set(data, "zone_sources", sources)
+    _set(data, "plan_date", plan_date)
+    _set(data, "split", None)  # a new list: a split planned for the old one is void
+    log.info("zones dialog=%s groups=%d sources=%s", _get(data, "dialog"), len(counts), sources)
 
 
 def spread_text(counts: dict[str, int], date: dt.date) -> str:
@@ -90,35 +108,35 @@ def plan_line(plan_date: str | None, locale: str) -> str:
     return _("Numbering plan not set up: zones of mobile numbers only from the file")
 
 
-def zones_report(data: dict[str, Any], *, today: dt.date, locale: str) -> str:
+def zones_report(data: Draft, *, today: dt.date, locale: str) -> str:
     """The import report's lines about zones."""
-    counts = data.get("zones") or {}
+    counts = _get(data, "zones") or {}
     if not counts:
         return ""
-    day = dt.date.fromisoformat(data["date"]) if data.get("date") else today
+    day = dt.date.fromisoformat(_get(data, "date")) if _get(data, "date") else today
     lines = [
         _("Time zones: {spread}").format(spread=spread_text(counts, day)),
-        plan_line(data.get("plan_date"), locale),
+        plan_line(_get(data, "plan_date"), locale),
     ]
     return "\n".join(lines)
 
 
-def check_mode(data: dict[str, Any], settings: Settings, presets: Presets) -> CheckMode:
-    scenario = presets.scenario(data.get("scenario"))
+def check_mode(data: Draft, settings: Settings, presets: Presets) -> CheckMode:
+    scenario = presets.scenario(_get(data, "scenario"))
     if scenario is not None and scenario.calling_hours is not None:
         return scenario.calling_hours
     return settings.calling_hours_check
 
 
-def window_checks(data: dict[str, Any], settings: Settings) -> list[GroupCheck]:
-    counts = data.get("zones") or {}
-    if not counts or not data.get("date") or not data.get("start"):
+def window_checks(data: Draft, settings: Settings) -> list[GroupCheck]:
+    counts = _get(data, "zones") or {}
+    if not counts or not _get(data, "date") or not _get(data, "start"):
         return []
     return check_window(
         counts,
-        date=dt.date.fromisoformat(data["date"]),
-        start=parse_hhmm(data["start"]),
-        end=parse_hhmm(data["end"]),
+        date=dt.date.fromisoformat(_get(data, "date")),
+        start=parse_hhmm(_get(data, "start")),
+        end=parse_hhmm(_get(data, "end")),
         centre_zone=settings.timezone,
         hours=settings.calling_hours,
         unknown=settings.calling_unknown_zone,
@@ -129,18 +147,18 @@ def _group_name(check: GroupCheck | PlannedCampaign) -> str:
     return check.label or _("unknown zone")
 
 
-def outside_hours(data: dict[str, Any], settings: Settings) -> list[GroupCheck]:
+def outside_hours(data: Draft, settings: Settings) -> list[GroupCheck]:
     return [c for c in window_checks(data, settings) if not c.ok]
 
 
 def hours_warnings(
-    data: dict[str, Any], settings: Settings, presets: Presets, *, locale: str
+    data: Draft, settings: Settings, presets: Presets, *, locale: str
 ) -> list[str]:
     """The summary's warnings: each group whose local hours fall outside the allowed
     ones on the chosen date (how many numbers, which hours they would get), and the
     numbers of unknown zone."""
     mode = check_mode(data, settings, presets)
-    counts = data.get("zones") or {}
+    counts = _get(data, "zones") or {}
     if mode is CheckMode.OFF or not counts:
         return []
     lines = []
@@ -167,12 +185,12 @@ def hours_warnings(
         else:
             text = _("Zone unknown for numbers: {count}; a split leaves them out.")
         lines.append("⚠️ " + text.format(count=_n(unknown, locale)))
-    if lines and len(spread(counts, dt.date.fromisoformat(data["date"]))) > 2:
+    if lines and len(spread(counts, dt.date.fromisoformat(_get(data, "date")))) > 2:
         lines.append(_("«Split by time zones» calls every group in its own daytime."))
     return lines
 
 
-def strict_refusal(data: dict[str, Any], settings: Settings, presets: Presets) -> str | None:
+def strict_refusal(data: Draft, settings: Settings, presets: Presets) -> str | None:
     """Under a strict check, why one campaign cannot be created (or None)."""
     if check_mode(data, settings, presets) is not CheckMode.STRICT:
         return None
@@ -185,29 +203,29 @@ def strict_refusal(data: dict[str, Any], settings: Settings, presets: Presets) -
     ).format(zones=", ".join(_group_name(c) for c in bad))
 
 
-def can_split(data: dict[str, Any]) -> bool:
+def can_split(data: Draft) -> bool:
     """More than one zone group (unknown numbers count as a group of their own)."""
-    counts = data.get("zones") or {}
-    if not counts or not data.get("date"):
+    counts = _get(data, "zones") or {}
+    if not counts or not _get(data, "date"):
         return False
-    groups = [g for g in spread(counts, dt.date.fromisoformat(data["date"])) if g[1]]
+    groups = [g for g in spread(counts, dt.date.fromisoformat(_get(data, "date"))) if g[1]]
     return len(groups) > 1
 
 
-def planned(data: dict[str, Any], settings: Settings) -> list[PlannedCampaign]:
+def planned(data: Draft, settings: Settings) -> list[PlannedCampaign]:
     return plan_split(
-        data.get("zones") or {},
-        date=dt.date.fromisoformat(data["date"]),
-        start=parse_hhmm(data["start"]),
-        end=parse_hhmm(data["end"]),
+        _get(data, "zones") or {},
+        date=dt.date.fromisoformat(_get(data, "date")),
+        start=parse_hhmm(_get(data, "start")),
+        end=parse_hhmm(_get(data, "end")),
         centre_zone=settings.timezone,
         hours=settings.calling_hours,
         unknown=settings.calling_unknown_zone,
     )
 
 
-def new_parts(data: dict[str, Any], settings: Settings) -> list[Part]:
-    return make_parts(planned(data, settings), data["name"], _("zone unknown"))
+def new_parts(data: Draft, settings: Settings) -> list[Part]:
+    return make_parts(planned(data, settings), _get(data, "name"), _("zone unknown"))
 
 
 def _n(value: int, locale: str) -> str:
@@ -216,7 +234,7 @@ def _n(value: int, locale: str) -> str:
     return number(value, locale)
 
 
-def split_preview(data: dict[str, Any], parts: list[Part], settings: Settings, *,
+def split_preview(data: Draft, parts: list[Part], settings: Settings, *,
                   locale: str) -> str:
     """The confirmation card: one line per campaign, what the numbers get, what was cut."""
     lines = [_("🕐 Split by time zones: campaigns: {count}").format(count=len(parts)), ""]
