@@ -170,6 +170,10 @@ def _foreign_zone_by_prefix(phone: str) -> str | None:
         parsed = phonenumbers.parse(phone)
     except phonenumbers.NumberParseException:
         return None
+    if phonenumbers.region_code_for_number(parsed) == "KZ":
+        # Kazakhstan shares +7; one zone (UTC+5) since March 2024, while libphonenumber
+        # lists Russia's sixteen for its mobile numbers.
+        return "Asia/Almaty"
     zones = [z for z in pn_timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
     return zones[0] if len(zones) == 1 else None
 
@@ -300,6 +304,9 @@ def _assign_python(phones, keys, columns, plan) -> ZoneAssignment:
             if phone[2] not in "679":
                 zone_code = zones.code(landline_zone(phone[2:]))
                 source = Source.LANDLINE
+            elif phone[2] in "67":  # Kazakhstan
+                zone_code = zones.code(foreign_zone(phone))
+                source = Source.FOREIGN
         elif not phone.startswith("+7"):
             zone_code = zones.code(foreign_zone(phone))
             source = Source.FOREIGN
@@ -364,7 +371,8 @@ def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
 
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())
-    foreign = (~numbers.str.starts_with("+7") & (codes == 0)).arg_true().to_list()
+    kazakh = russian & national_text.str.slice(0, 1).is_in(["6", "7"])
+    foreign = ((~numbers.str.starts_with("+7") | kazakh) & (codes == 0)).arg_true().to_list()
     for i in foreign:
         code = zones.code(foreign_zone(phones[i]))
         if code:

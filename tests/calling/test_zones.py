@@ -152,6 +152,14 @@ def test_landline_from_libphonenumber_region_not_its_zone_table() -> None:
     assert landline_zone("9161234567") is None
 
 
+def test_kazakhstan_shares_plus_seven_and_has_one_zone() -> None:
+    got = assign_zones(["+77012345678", "+77172123456", "+12125551234", "+79161234567"])
+    assert [got.zone_of(i) for i in range(4)] == [
+        "Asia/Almaty", "Asia/Almaty", "America/New_York", UNKNOWN
+    ]
+    assert got.sources == {"foreign": 3, "unknown": 1}
+
+
 def test_five_zones_from_every_source(tmp_path: Path) -> None:
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     phones = [p for p, _ in FIVE_ZONES]
@@ -181,7 +189,7 @@ def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bo
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     rng = random.Random(5)
     prefixes = ["+7914000", "+7922", "+7923", "+7958", "+7351", "+7401", "+7495", "+7343",
-                "+7812", "+7700", "+7999", "+49301", "+1212", "+3706"]
+                "+7812", "+7700", "+7717", "+7999", "+49301", "+1212", "+3706"]
     phones = [p + "".join(rng.choice("0123456789") for _ in range(12 - len(p)))
               for p in (rng.choice(prefixes) for _ in range(3000))]
     keys = ["Часовой пояс", "name", "Регион"]
