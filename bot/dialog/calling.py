@@ -93,9 +93,9 @@ def spread_text(counts: dict[str, int], date: dt.date) -> str:
     """«UTC+5 — 82 %, UTC+3 — 15 %, неизвестно — 0 %»: biggest first, unknown last."""
     groups = spread(counts, date)
     total = sum(n for _, n in groups)
+    unknown = _("unknown")
     parts = [
-        f"{offset_label(offset) if offset is not None else _('unknown')} — "
-        f"{percent(n, total)} %"
+        f"{offset_label(offset) if offset is not None else unknown} — {percent(n, total)} %"
         for offset, n in groups
     ]
     return ", ".join(parts)
@@ -250,6 +250,10 @@ def split_preview(data: Draft, parts: list[Part], settings: Settings, *,
                          .format(start=p["start"], end=p["end"]))
         elif p["narrowed"]:
             lines.append("  " + _("the allowed hours of that day cut the window"))
+    counts = _get(data, "zones") or {}
+    if counts.get(UNKNOWN) and settings.calling_unknown_zone is UnknownRule.EXCLUDE:
+        lines.append("⚠️ " + _("Zone unknown for numbers: {count}; a split leaves them out.")
+                     .format(count=_n(counts[UNKNOWN], locale)))
     skipped = [c for c in planned(data, settings) if c.empty]
     for c in skipped:
         lines.append("⚠️ " + _("{zone}: numbers: {count}, nothing of the window is inside "
