@@ -1,12 +1,14 @@
-"""The campaign dialog: commands, the wizard's steps, the summary and submission."""
+"""The campaign dialog: commands, the wizard's steps, the summary and submission.
+
+See docs/architecture.md for the path of an update through these modules.
+"""
 
 from aiogram import Router
 
-from bot.dialog.flow import DialogMiddleware
-from bot.dialog.guards import DraftGuard
 from bot.dialog.handlers import common, fallback, phones, steps, summary
+from bot.dialog.middleware import DialogMiddleware, DraftLoader, setup_dialog
 
-__all__ = ["DialogMiddleware", "DraftGuard", "get_routers"]
+__all__ = ["DialogMiddleware", "DraftLoader", "get_routers", "setup_dialog"]
 
 
 def get_routers() -> list[Router]:
