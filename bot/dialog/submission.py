@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.campaigns.errors import CampaignOutcomeUnknown, CampaignRejected, CampaignUnreachable
 from bot.campaigns.model import CampaignRequest, PhoneColumns, build_request
 from bot.deps import AppDeps
+from bot.dialog.calling import can_split, strict_refusal
 from bot.dialog.conversation import Conversation, mention, read_draft
 from bot.dialog.draft import Draft
 from bot.dialog.parsing import AnswerError, check_date, check_window_for_date, make_window
@@ -166,6 +167,20 @@ async def report_interrupted(
         draft.outcome_unknown = True
         await dialog.save(draft)
         await dialog.deps.inflight.release(key)
+        if draft.split:
+            # A split: the parts say which campaigns exist; the cut one may (never resent).
+            from bot.dialog.split import interrupted_split_text, offer_split
+
+            draft.outcome_unknown = False
+            if progress is not None and progress != draft.live:
+                await dialog.replace(progress, interrupted_split_text(draft, dialog.locale))
+                await offer_split(dialog, draft)
+            else:
+                if progress is not None:
+                    draft.live = progress
+                await offer_split(dialog, draft,
+                                  note=interrupted_split_text(draft, dialog.locale))
+            return
         if progress is not None and progress != draft.live:
             await dialog.replace(progress, text)
             text = unknown_outcome_text()
@@ -199,6 +214,13 @@ def _recheck(draft: Draft, now: dt.datetime) -> tuple[str, str] | None:
 
 async def submit(dialog: Conversation, draft: Draft) -> None:
     """Mark the draft in flight, then POST in the background: exactly one request."""
+    if draft.split and any(p["status"] != "pending" for p in draft.split):
+        # Part of a split set exists: only its missing campaigns may still be created,
+        # never the whole list once more (a typed «повторить», a stale button).
+        from bot.dialog.split import submit_split
+
+        await submit_split(dialog, draft)
+        return
     missing = first_missing(draft)
     if missing is not None:
         draft.editing = True
@@ -208,6 +230,11 @@ async def submit(dialog: Conversation, draft: Draft) -> None:
         code, text = problem
         draft.editing = True
         await dialog.ask(code, draft, note="❗ " + text)
+        return
+    # A scenario with a strict check: one campaign outside the legal hours is refused.
+    if refusal := strict_refusal(draft, dialog.deps.settings, dialog.deps.presets):
+        actions = ("split", "edit", "cancel") if can_split(draft) else ("edit", "cancel")
+        await dialog.show_summary(draft, note=refusal, actions=actions)
         return
     marks = dialog.deps.inflight
     draft.submit = "in_flight"
@@ -403,8 +430,9 @@ async def _created(
     )
     if same:
         await dialog.state.clear()
-    if draft.phones_ref:
-        await dialog.deps.phone_lists.delete(draft.phones_ref)
+    for ref in (draft.phones_ref, draft.zones_ref):
+        if ref:
+            await dialog.deps.phone_lists.delete(ref)
     await dialog.replace(progress, success_text(dialog, draft, campaign_id))
 
 
