@@ -66,7 +66,8 @@ class Ignore(CallbackData, prefix="n"):
 
 class ListChoice(CallbackData, prefix="p"):
     """Read the draft's list file again another way: `kind` "col" (only that phone
-    column) or "sheet", `index` its position in the file (never a name: 64 bytes).
+    column), "sheet", or "hdr" (that row is the header; -1: none is), `index` its
+    position in the file (never a name: 64 bytes).
     `file` is the upload's number in the draft: a newer upload makes the button stale."""
 
     owner: int

@@ -32,9 +32,11 @@ _EXPORTS = {
     "PhoneList": "result",
     "RejectedRow": "result",
     "detect_kind": "sniff",
+    "NO_HEADER": "table",
 }
 __all__ = [
     "ERROR_CODES",
+    "NO_HEADER",
     "REJECT_REASONS",
     "REJECT_REASON_RU",
     "IngestError",
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
     from .report import ReportTexts, build_report
     from .result import IngestResult, PhoneList, RejectedRow
     from .sniff import detect_kind
+    from .table import NO_HEADER
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from .normalize import normalize_cell, normalize_value, split_pasted
 from .readers import Chunk, as_utf8, read_delimited, read_frame, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
 from .sniff import check_text, check_zip, detect_encoding, detect_kind, extension
-from .table import Layout, blank, detect_layout, phone_text, typed_column
+from .table import NO_HEADER, Layout, blank, detect_layout, phone_text, typed_column
 
 _SAMPLE_NONEMPTY = 200
 _SAMPLE_MAX_ROWS = 50_000
@@ -223,6 +223,7 @@ def _ingest_chunks(
     text_values: bool,
     source_kind: str,
     phone_col: int | None = None,
+    header_row: int | None = None,
     columnar: bool = True,
     whole: bytes | None = None,
     delimiter: str = "",
@@ -240,7 +241,8 @@ def _ingest_chunks(
         if nonempty >= _SAMPLE_NONEMPTY or len(rows) >= _SAMPLE_MAX_ROWS:
             at_eof = False
             break
-    layout = detect_layout(rows, at_eof=at_eof, phone_col=phone_col)
+    layout = detect_layout(rows, at_eof=at_eof, phone_col=phone_col, header_row=header_row)
+    other_headers = _header_alternatives(rows, layout) if source_kind != "text" else []
     result = None
     if whole is not None and columnar and len(layout.phone_cols) == 1:
         frame = read_frame(whole, delimiter, limits)
@@ -267,7 +269,24 @@ def _ingest_chunks(
             for c, name in zip(cols, headers, strict=True)
             if (c,) != layout.phone_cols
         ]
+    result.alternatives += other_headers
     return result
+
+
+def _header_alternatives(
+    rows: Sequence[Sequence[object]], layout: Layout
+) -> list[tuple[str, int, str]]:
+    """The other reasonable reading of the first row: a header taken might be data (its
+    values then count as a row), a file read without one might have it in its first row
+    (its texts then name the scenario data)."""
+    if layout.header_by_name:
+        return []
+    if layout.header_index is not None:
+        return [("hdr", NO_HEADER, "")]
+    first = next((i for i, r in enumerate(rows) if any(not blank(c) for c in r)), None)
+    if first is None or sum(1 for c in rows[first] if not blank(c)) < 2:
+        return []  # a lone column of numbers: nothing to name
+    return [("hdr", first, "")]
 
 
 def _frame_result(
@@ -350,6 +369,7 @@ def ingest_bytes(
     columnar path (polars' CSV reader, whole-column normalization) is tested against."""
     kind_, index = choice if choice else ("", -1)
     phone_col = index if kind_ == "col" else None
+    header_row = index if kind_ == "hdr" else None
     sheet = index if kind_ == "sheet" else None
     if len(data) > limits.max_bytes:
         raise IngestError("too_large", limit=limits.max_bytes, size=len(data))
@@ -364,6 +384,7 @@ def ingest_bytes(
             text_values=True,
             source_kind=kind,
             phone_col=phone_col,
+            header_row=header_row,
             columnar=columnar,
         )
     if kind != "text":
@@ -379,6 +400,7 @@ def ingest_bytes(
             text_values=False,
             source_kind=kind,
             phone_col=phone_col,
+            header_row=header_row,
             columnar=columnar,
         )
         if len(sheets) > 1:
@@ -388,9 +410,9 @@ def ingest_bytes(
         return result
     encoding = detect_encoding(data, head_only=True)
     try:
-        return _ingest_text_file(data, filename, encoding, limits, phone_col, columnar)
+        return _ingest_text_file(data, filename, encoding, limits, phone_col, header_row, columnar)
     except UnicodeDecodeError:  # UTF-8 by its first megabyte only: it is cp1251
-        return _ingest_text_file(data, filename, "cp1251", limits, phone_col, columnar)
+        return _ingest_text_file(data, filename, "cp1251", limits, phone_col, header_row, columnar)
 
 
 def _ingest_text_file(
@@ -399,6 +421,7 @@ def _ingest_text_file(
     encoding: str,
     limits: IngestLimits,
     phone_col: int | None,
+    header_row: int | None,
     columnar: bool,
 ) -> IngestResult:
     # Strict for a UTF-8 guess (a decoding error means cp1251), lenient otherwise.
@@ -421,6 +444,7 @@ def _ingest_text_file(
         text_values=True,
         source_kind="csv",
         phone_col=phone_col,
+        header_row=header_row,
         columnar=columnar,
         whole=as_utf8(data, encoding, errors) if columnar else None,
         delimiter=delimiter,

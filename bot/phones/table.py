@@ -199,23 +199,35 @@ class Layout:
     # Every phone column found, when one of them was chosen (phone_cols is then that one).
     all_phone_cols: tuple[int, ...] = ()
     all_phone_headers: tuple[str, ...] = ()
+    # The header row names the phone column («Телефон»): no other reading is reasonable.
+    header_by_name: bool = False
 
 
 def _cell(row: Sequence[object], c: int) -> object:
     return row[c] if c < len(row) else None
 
 
+NO_HEADER = -1  # `header_row` for "the first row is data too"
+
+
 def detect_layout(
-    rows: Sequence[Sequence[object]], *, at_eof: bool, phone_col: int | None = None
+    rows: Sequence[Sequence[object]],
+    *,
+    at_eof: bool,
+    phone_col: int | None = None,
+    header_row: int | None = None,
 ) -> Layout:
     """Find the header and the phone column among the first rows of a table.
 
     `rows` are the file's first rows (empty ones included, so indices map to lines);
     `at_eof` says they are the whole file, which decides "header only" vs "no column".
     `phone_col`: the supervisor chose this one of several phone columns; the others stay
-    out of add_data.
+    out of add_data. `header_row`: the supervisor said which row is the header
+    (`NO_HEADER`: none, every row is data); the phone column is still found by its values.
     """
     layout = _detect_layout(rows, at_eof=at_eof)
+    if header_row is not None:
+        layout = _with_header(rows, layout, header_row)
     if phone_col is None or phone_col not in layout.phone_cols or len(layout.phone_cols) < 2:
         return layout
     k = layout.phone_cols.index(phone_col)
@@ -286,6 +298,28 @@ def _detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
                 header = above[-1]
         data_start = header + 1 if header is not None else first
         phone_cols = [phone_col]
+    layout = _header_layout(rows, phone_col, tuple(phone_cols), header, data_start)
+    return dataclasses.replace(layout, header_by_name=bool(candidates))
+
+
+def _with_header(rows: Sequence[Sequence[object]], layout: Layout, header_row: int) -> Layout:
+    """The detected layout read again with the header the supervisor named."""
+    if header_row == NO_HEADER:
+        first = next(i for i, r in enumerate(rows) if any(not blank(c) for c in r))
+        return _header_layout(rows, layout.phone_col, (layout.phone_col,), None, first)
+    if not 0 <= header_row < len(rows):
+        return layout  # a stale button: the detected layout stands
+    return _header_layout(rows, layout.phone_col, (layout.phone_col,), header_row, header_row + 1)
+
+
+def _header_layout(
+    rows: Sequence[Sequence[object]],
+    phone_col: int,
+    phone_cols: tuple[int, ...],
+    header: int | None,
+    data_start: int,
+) -> Layout:
+    """Keys (add_data names) and phone headers from the header row, if there is one."""
     keys: list[str] = []
     key_cols: list[int] = []
     phone_header = None
@@ -306,6 +340,6 @@ def _detect_layout(rows: Sequence[Sequence[object]], *, at_eof: bool) -> Layout:
         phone_header,
         tuple(keys),
         tuple(key_cols),
-        tuple(phone_cols),
+        phone_cols,
         headers,
     )

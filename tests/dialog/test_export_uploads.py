@@ -141,3 +141,23 @@ async def test_an_alternative_of_a_replaced_file_is_stale(app: BotUnderTest, cha
     await app.settle()
     [request] = app.api.campaign_requests
     assert [p["phone"] for p in request.json["phones"]] == ["+79161234569"]
+
+
+async def test_a_headerless_file_is_read_again_with_its_first_row_as_the_header(
+    app: BotUnderTest, chat: Chat
+) -> None:
+    await fill_until_phones(app, chat, ANNA)
+    csv = "+79161234567;Анна;10:00\n89161234568;Boris;11:00\n".encode()
+    assert await app.upload(chat, ANNA, csv, "list.csv")
+    report = app.message_with_button(chat, "Первая строка — заголовок")
+    assert "без заголовка" in (report.text or "")
+    assert await app.press(chat, ANNA, "Первая строка — заголовок", message=report)
+    assert SUMMARY in app.last_text(chat)
+    # Read again the other way: the way back is offered too.
+    assert app.message_with_button(chat, "Первая строка — тоже данные")
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    [request] = app.api.campaign_requests
+    assert request.json["phones"] == [
+        {"phone": "+79161234568", "add_data": {"Анна": "Boris", "10:00": "11:00"}}
+    ]

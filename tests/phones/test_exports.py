@@ -12,7 +12,14 @@ import io
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bot.phones import IngestError, IngestLimits, build_report, detect_kind, ingest_bytes
+from bot.phones import (
+    NO_HEADER,
+    IngestError,
+    IngestLimits,
+    build_report,
+    detect_kind,
+    ingest_bytes,
+)
 
 from .builders import csv_bytes, xlsx_bytes
 
@@ -385,3 +392,40 @@ def test_several_sheets_with_data_offer_the_others() -> None:
     with pytest.raises(IngestError) as info:  # a forged index: an empty sheet
         ingest_bytes(data, "book.xlsx", choice=("sheet", 1))
     assert info.value.code == "empty"
+
+
+def test_a_file_without_a_header_offers_its_first_row_as_one() -> None:
+    # Read without a header: the columns are nobody's data; the first row may name them.
+    data = csv_bytes([["+79161234567", "Анна", "10:00"], ["89161234568", "Борис", "11:00"]])
+    res = ingest_bytes(data, "list.csv")
+    assert not res.has_header and res.keys == [] and res.accepted == 2
+    assert res.alternatives == [("hdr", 0, "")]
+    again = ingest_bytes(data, "list.csv", choice=("hdr", 0))
+    # The supervisor's header: its number is a name now, its texts name the data.
+    assert again.has_header and again.accepted == 1 and again.rows_read == 1
+    assert again.phone_column == "+79161234567"
+    assert again.phones.records() == [
+        {"phone": "+79161234568", "add_data": {"Анна": "Борис", "10:00": "11:00"}}
+    ]
+    assert again.alternatives == [("hdr", NO_HEADER, "")]  # and back
+    # A lone column of numbers has nothing to name.
+    assert ingest_bytes(csv_bytes([["89161234567"], ["89161234568"]]), "a.csv").alternatives == []
+
+
+def test_a_header_guessed_from_its_texts_can_be_read_as_data() -> None:
+    # The first row's phone cell is text, so it was taken for a header: it may be a row
+    # whose number is missing, and its texts another person's answers.
+    data = csv_bytes([["Иванов", "—", "10:00"], ["Петров", "+79161234567", "11:00"]])
+    res = ingest_bytes(data, "list.csv")
+    assert res.has_header and res.keys == ["Иванов", "10:00"]
+    assert res.alternatives == [("hdr", NO_HEADER, "")]
+    again = ingest_bytes(data, "list.csv", choice=("hdr", NO_HEADER))
+    assert not again.has_header and again.keys == [] and again.rows_read == 2
+    assert again.phones.phones == ["+79161234567"] and again.rejected_total == 1
+    assert again.alternatives == [("hdr", 0, "")]
+    # A header naming the phone column is the only reasonable reading.
+    named = csv_bytes([["Фамилия", "Телефон"], ["Петров", "+79161234567"]])
+    assert ingest_bytes(named, "a.csv").alternatives == []
+    # A forged row index changes nothing.
+    forged = ingest_bytes(data, "list.csv", choice=("hdr", 999))
+    assert forged.keys == res.keys and forged.phones == res.phones

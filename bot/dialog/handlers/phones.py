@@ -39,6 +39,7 @@ from bot.dialog.render import (
 )
 from bot.dialog.states import CampaignForm, StepCode
 from bot.phones import (
+    NO_HEADER,
     REJECT_REASONS,
     IngestError,
     IngestResult,
@@ -137,7 +138,7 @@ async def process_list_choice(
     if (
         file is None
         or file.n != callback_data.file
-        or callback_data.kind not in ("col", "sheet")
+        or callback_data.kind not in ("col", "sheet", "hdr")
         or callback_data.index < 0
     ):
         await callback.answer(_("This list has been replaced by another one."))
@@ -174,15 +175,20 @@ def alternative_rows(
         return []
     rows = []
     for kind, index, name in result.alternatives[:_MAX_ALTERNATIVES]:
-        label = clip(name, 40)
-        text = (
-            _("Take numbers from «{name}»").format(name=label)
-            if kind == "col"
-            else _("Another sheet: «{name}»").format(name=label)
-        )
+        text = alternative_label(kind, index, clip(name, 40))
         button = ListChoice(owner=owner, dialog=draft.dialog, file=file.n, kind=kind, index=index)
         rows.append([InlineKeyboardButton(text=text, callback_data=button.pack())])
     return rows
+
+
+def alternative_label(kind: str, index: int, name: str) -> str:
+    if kind == "col":
+        return _("Take numbers from «{name}»").format(name=name)
+    if kind == "sheet":
+        return _("Another sheet: «{name}»").format(name=name)
+    if index == NO_HEADER:
+        return _("The first row is data too")
+    return _("The first row is the header")
 
 
 async def process_phones_text(message: Message, dialog: Conversation) -> None:
