@@ -15,6 +15,7 @@ phone_id = 5
 
 [chats."-1001234567890"]         # a group chat's defaults
 scenario = "survey"
+approval = true                 # another member approves each campaign (also per scenario)
 ```
 """
 
@@ -40,6 +41,8 @@ class Scenario(_Frozen):
     project_id: int = Field(gt=0)
     start_block_id: int = Field(gt=0)
     params: tuple[str, ...] = ()
+    # Four-eyes: a campaign of this scenario goes out only once another member approves it.
+    approval: bool = False
 
 
 class Caller(_Frozen):
@@ -51,6 +54,8 @@ class Caller(_Frozen):
 class ChatDefaults(_Frozen):
     scenario: Key | None = None
     caller: Key | None = None
+    # Four-eyes: every campaign started from this chat waits for another member's approval.
+    approval: bool = False
 
 
 class Presets(_Frozen):
