@@ -4,7 +4,7 @@ from aiogram import Router
 
 from bot.dialog.flow import DialogMiddleware
 from bot.dialog.guards import DraftGuard
-from bot.dialog.handlers import common, fallback, phones, steps, summary
+from bot.dialog.handlers import common, fallback, history, phones, steps, summary
 
 __all__ = ["DialogMiddleware", "DraftGuard", "get_routers"]
 
@@ -13,6 +13,7 @@ def get_routers() -> list[Router]:
     """Fresh routers, in priority order: commands first, wrong input and stale buttons last."""
     return [
         common.create_router(),
+        history.create_router(),
         steps.create_router(),
         phones.create_router(),
         summary.create_router(),

@@ -126,7 +126,7 @@ def storage_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def make_bot_under_test(
     fake_telegram: FakeTelegram, campaign_api: FakeCampaignApi, storage_kind: str,
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Callable[..., BotUnderTest]]:
     made: list[BotUnderTest] = []
     redis_url = prefix = None
@@ -134,7 +134,11 @@ async def make_bot_under_test(
         redis_url = request.getfixturevalue("redis_url")
         prefix = request.getfixturevalue("redis_prefix")
 
+    # One history file per test, shared by its bots (a restart reopens the same file).
+    history_file = tmp_path_factory.mktemp("history") / "history.sqlite3"
+
     def make(**overrides: Any) -> BotUnderTest:
+        overrides.setdefault("history_file", history_file)
         settings = make_settings(fake_telegram, campaign_api, **overrides)
         redis = Redis.from_url(redis_url) if redis_url else None
         backend = create_state_backend(settings, redis, key_prefix=prefix or "campaign-bot")
