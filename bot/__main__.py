@@ -1,4 +1,5 @@
-"""`python -m bot`: settings -> polling or webhook."""
+"""`python -m bot`: settings -> polling or webhook. `python -m bot --demo`: the whole bot
+on this machine against the fakes, with a chat page (bot/sandbox/demo.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from bot.logs import setup_logging
 from bot.settings import load_settings_or_exit
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if "--demo" in args:
+        # The only place the bot's code reaches the sandbox, and only when asked to.
+        from bot.sandbox.demo import main as demo
+
+        demo(args)
+        return
+    if args:
+        print(f"usage: python -m bot [--demo [--port N]]; unknown: {' '.join(args)}",
+              file=sys.stderr)
+        raise SystemExit(2)
     settings = load_settings_or_exit()
     setup_logging(settings.log_level)
     # Imported late: a configuration error is reported without importing aiogram.

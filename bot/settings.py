@@ -249,6 +249,12 @@ class SettingsError(Exception):
         self.lines = lines
 
 
+# Who has no token yet (a first try, a fresh clone) is pointed at the demo.
+MISSING_TOKEN_HINT = (
+    " (a token from @BotFather; to try the bot without one: bash scripts/run.sh --demo)"
+)
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     lines = []
     for error in exc.errors():
@@ -257,6 +263,8 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
         message = error.get("msg", "invalid value").removeprefix("Value error, ")
         if error.get("type") == "missing":
             message = "is required but not set"
+            if variable == "BOT_TOKEN":
+                message += MISSING_TOKEN_HINT
         if variable:
             lines.append(f"{variable}: {message}")
         else:

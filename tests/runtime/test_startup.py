@@ -71,7 +71,10 @@ async def test_the_example_env_file_stops_with_one_line_asking_for_the_token(
     assert process.returncode == 2
     stderr = err.decode()
     assert_one_line_about_the_token(stderr)
-    assert stderr.strip() == "configuration error: BOT_TOKEN: is required but not set"
+    assert stderr.strip() == (
+        "configuration error: BOT_TOKEN: is required but not set (a token from @BotFather;"
+        " to try the bot without one: bash scripts/run.sh --demo)"
+    )
     assert out == b""
 
 

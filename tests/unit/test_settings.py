@@ -91,7 +91,10 @@ def test_env_example_copied_as_is_loads(env: pytest.MonkeyPatch, tmp_path: Path)
     # The example carries no token that could pass for one: the user must set it.
     with pytest.raises(SettingsError) as info:
         load_settings()
-    assert info.value.lines == ["BOT_TOKEN: is required but not set"]
+    assert info.value.lines == [
+        "BOT_TOKEN: is required but not set (a token from @BotFather;"
+        " to try the bot without one: bash scripts/run.sh --demo)"
+    ]
     env.setenv("BOT_TOKEN", "123456:from-botfather")
     settings = load_settings()
     assert settings.webhook_url is None and settings.webhook_secret is None

@@ -1,20 +1,6 @@
-"""A fake Telegram Bot API server for tests; see ``server.FakeTelegram``."""
+"""Moved to ``bot.sandbox.telegram``; this name (and its submodules) is kept as the same
+package."""
 
-from .entities import EntityParseError, parse_text
-from .models import BotMessage, Chat, Recorded, StoredFile, UploadedFile, User
-from .server import NOT_MODIFIED, QUERY_TOO_OLD, ApiError, FakeTelegram
+from tests.fakes._alias import alias
 
-__all__ = [
-    "NOT_MODIFIED",
-    "QUERY_TOO_OLD",
-    "ApiError",
-    "BotMessage",
-    "Chat",
-    "EntityParseError",
-    "FakeTelegram",
-    "Recorded",
-    "StoredFile",
-    "UploadedFile",
-    "User",
-    "parse_text",
-]
+alias(__name__, "bot.sandbox.telegram", ("entities", "models", "server"))

@@ -641,6 +641,27 @@ class FakeTelegram:
         except KeyError:
             raise LookupError(f"the bot sent no message {message_id} to {chat_id}") from None
 
+    def timeline(self, chat_id: int) -> list[dict]:
+        """Every message of the chat, the users' and the bot's, oldest first, as Telegram
+        holds it now (edits applied, deleted ones gone): what a chat window shows. A bot
+        message carries its whole reply markup (ForceReply and reply keyboards too, which
+        Telegram's Message object leaves out) under ``"markup"``."""
+        found = []
+        for message_id, message in sorted(self._messages.get(chat_id, {}).items()):
+            item = copy.deepcopy(message)
+            bot_message = self._bot_messages.get(chat_id, {}).get(message_id)
+            if bot_message is not None:
+                item["markup"] = copy.deepcopy(bot_message.reply_markup)
+            found.append(item)
+        return found
+
+    def stored_file(self, file_id: str) -> StoredFile:
+        """A file the bot sent or a user uploaded, by its file_id."""
+        try:
+            return self._files[file_id]
+        except KeyError:
+            raise LookupError(f"no file {file_id!r}") from None
+
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method.lower() == method.lower()]
 
@@ -1470,7 +1491,7 @@ class FakeTelegram:
     # ---------------------------------------------------------- control API
 
     async def _control(self, request: web.Request, action: str) -> web.StreamResponse:
-        """JSON control endpoints for a fake run by hand (``python -m tests.fakes...``)."""
+        """JSON control endpoints for a fake run by hand (``python -m bot.sandbox....``)."""
         try:
             body: dict[str, Any] = {}
             file_part: UploadedFile | None = None

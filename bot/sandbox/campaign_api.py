@@ -12,7 +12,7 @@ From another thread or a sync test: ``with FakeCampaignApiThread() as fake: ...`
 
 By hand (prints the CAMPAIGN_API_URL to use)::
 
-    python -m tests.fakes.campaign_api --port 8081 [--token SECRET]
+    python -m bot.sandbox.campaign_api --port 8081 [--token SECRET]
 
 Out of process, the control endpoints (not under the API prefix):
 
@@ -258,6 +258,9 @@ class RecordedRequest:
     json: Any  # the parsed body, or None when it was absent or not JSON
     raw_size: int
     query: dict[str, str] = field(default_factory=dict)
+    # How the fake answered (None while it has not, or when it cut the connection).
+    status: int | None = None
+    response: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -298,6 +301,7 @@ class FakeCampaignApi:
         self._sticky: Fault | None = None
         self._token: _TokenRule | None = _TokenRule(token) if token else None
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._stopping: asyncio.Event | None = None
 
     # lifecycle
@@ -321,11 +325,27 @@ class FakeCampaignApi:
             app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        self._site = web.TCPSite(self._runner, self.host, self.port)
+        await self._site.start()
         self.port = self._runner.addresses[0][1]
         self._stopping = asyncio.Event()
         return self.base_url
+
+    @property
+    def online(self) -> bool:
+        return self._site is not None
+
+    async def go_offline(self) -> None:
+        """Stop listening: connections are refused, as when the API is down (nothing can
+        be sent). go_online() listens again on the same port."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def go_online(self) -> None:
+        if self._site is None and self._runner is not None:
+            self._site = web.TCPSite(self._runner, self.host, self.port)
+            await self._site.start()
 
     async def stop(self) -> None:
         if self._stopping is not None:
@@ -333,6 +353,7 @@ class FakeCampaignApi:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._site = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -396,18 +417,28 @@ class FakeCampaignApi:
         if raw:
             with contextlib.suppress(orjson.JSONDecodeError):
                 parsed = orjson.loads(raw)
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            # str(): aiohttp's istr keys are a str subclass orjson refuses.
+            headers={str(k): v for k, v in request.headers.items()},
+            json=parsed,
+            raw_size=len(raw),
+            query={str(k): v for k, v in request.query.items()},
+        )
         with self._lock:
-            self.requests.append(
-                RecordedRequest(
-                    method=request.method,
-                    path=request.path,
-                    # str(): aiohttp's istr keys are a str subclass orjson refuses.
-                    headers={str(k): v for k, v in request.headers.items()},
-                    json=parsed,
-                    raw_size=len(raw),
-                    query={str(k): v for k, v in request.query.items()},
-                )
-            )
+            self.requests.append(record)
+        response = await self._answer(request, raw, parsed)
+        record.status = response.status
+        if isinstance(response, web.Response) and response.body is not None:
+            body = bytes(response.body)  # type: ignore[arg-type]
+            try:
+                record.response = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                record.response = body[:1000].decode("utf-8", "replace")
+        return response
+
+    async def _answer(self, request: web.Request, raw: bytes, parsed: Any) -> web.StreamResponse:
 
         if request.path.rstrip("/") != self.prefix + "/campaigns":
             return _json_response(404, {"message": "Not Found"})

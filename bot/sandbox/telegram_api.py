@@ -1,6 +1,6 @@
-"""Entry point of the fake Telegram Bot API (the implementation is ``tests.fakes.telegram``).
+"""Entry point of the fake Telegram Bot API (the implementation is ``bot.sandbox.telegram``).
 
-Run by hand: ``python -m tests.fakes.telegram_api --port 8082``, then start the bot with
+Run by hand: ``python -m bot.sandbox.telegram_api --port 8082``, then start the bot with
 ``TELEGRAM_API_URL`` set to the printed base URL and the printed token; drive it with the
 ``/_fake/...`` control endpoints (send_text, send_document, press, messages, requests, ...).
 """
@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import contextlib
 
-from tests.fakes.telegram import (
+from bot.sandbox.telegram import (
     NOT_MODIFIED,
     QUERY_TOO_OLD,
     ApiError,
