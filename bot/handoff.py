@@ -44,9 +44,11 @@ class Handoff:
     chat_id: int
     thread_id: int | None = None
     chat_title: str = ""
-    # The /new message in the group: the handoff answer replies to it and becomes the card.
+    # The handoff answer in the group, which becomes the card.
     message_id: int | None = None
     issued: float = 0.0
+    # «Repeat» pressed in the group: the history record the new draft copies.
+    repeat: str | None = None
 
 
 class Taken(StrEnum):

@@ -30,6 +30,7 @@ class CardState(StrEnum):
     UNKNOWN = "unknown"
     DECLINED = "declined"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def _heading(view: CardView) -> str:
             return "✖️ " + _("Declined")
         case CardState.EXPIRED:
             return "⌛ " + _("The approval request has expired")
+        case CardState.WITHDRAWN:
+            return "✖️ " + _("The author cancelled the campaign")
     raise ValueError(view.state)
 
 
