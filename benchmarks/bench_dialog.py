@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
@@ -69,6 +70,7 @@ class Phases:
     bot_cpu: float = 0.0  # CPU time of this (the bot's) process during the feed phases
     fake_cpu: float | None = None  # CPU time of the fake's process during the feed phases
     api_calls: int = 0  # Bot API calls the fake answered during the run
+    redis_trips: int = 0  # Redis round trips (one per command or pipeline) in the feed phases
 
     @property
     def rate(self) -> float:
@@ -108,9 +110,15 @@ async def _run_users(
         phases.control_wall += time.perf_counter() - started
         fake_started = remote.cpu_seconds()
         cpu_started = time.process_time()
+        trips_started = RoundTrips.count
+        RoundTrips.on = True
         started = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(timed(u) for u in updates)), FEED_TIMEOUT)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(timed(u) for u in updates)), FEED_TIMEOUT)
+        finally:
+            RoundTrips.on = False
         phases.feed_wall += time.perf_counter() - started
+        phases.redis_trips += RoundTrips.count - trips_started
         phases.bot_cpu += time.process_time() - cpu_started
         fake_ended = remote.cpu_seconds()
         if fake_started is not None and fake_ended is not None:
@@ -146,6 +154,30 @@ async def run_async(quick: bool = False) -> list[Row]:
     return rows
 
 
+class RoundTrips:
+    """Counts Redis round trips: every command, and every pipeline as one (both go out in
+    one `send_packed_command`). Counted while `on`; the feed phases switch it."""
+
+    count = 0
+    on = False
+
+    @classmethod
+    def install(cls) -> None:
+        from redis.asyncio.connection import AbstractConnection
+
+        if getattr(AbstractConnection, "_bench_counted", False):
+            return
+        original = AbstractConnection.send_packed_command
+
+        async def counted(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+            if cls.on:
+                cls.count += 1
+            await original(self, *args, **kwargs)
+
+        AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        AbstractConnection._bench_counted = True  # type: ignore[attr-defined]
+
+
 def _phase_note(phases: Phases) -> str:
     n = len(phases.samples)
     fake = "?" if phases.fake_cpu is None else f"{phases.fake_cpu / n * 1000:.2f}"
@@ -154,6 +186,7 @@ def _phase_note(phases: Phases) -> str:
         f"control phases {phases.control_wall:.1f} s (untimed); "
         f"{phases.api_calls / n:.2f} Bot API calls/update; CPU ms/update: "
         f"bot {phases.bot_cpu / n * 1000:.2f}, fake {fake}"
+        + (f"; {phases.redis_trips / n:.2f} Redis round trips/update" if phases.redis_trips else "")
     )
 
 
@@ -185,6 +218,7 @@ async def _measure(
     def feed_echo(update: dict) -> Awaitable[object]:
         return echo.feed_raw_update(bot, update)
 
+    RoundTrips.install()
     storages = ["memory"]
     if await redis_available():
         storages.append("redis")
@@ -274,6 +308,17 @@ async def _measure(
             ),
             Row(case, "p99 ms/update", p99, base_p99, time_ratio(p99, base_p99), "", None, "ms"),
         ]
+        calls = phases.api_calls / len(phases.samples)
+        base_calls = base.api_calls / len(base.samples)
+        rows.append(
+            Row(case, "Bot API calls/update", calls, base_calls, calls / base_calls, "≤1.3",
+                calls <= 1.3, "")
+        )
+        if storage == "redis":
+            trips = phases.redis_trips / len(phases.samples)
+            rows.append(
+                Row(case, "Redis round trips/update", trips, None, None, "≤4", trips <= 4, "")
+            )
     return rows
 
 

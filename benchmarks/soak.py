@@ -48,7 +48,7 @@ START_TIMEOUT = 60.0
 CREATE = "✅ Создать"
 SKIP = "Пропустить"
 TOMORROW = "Завтра"
-CREATED = "Обзвон создан, ID"
+CREATED = "Обзвон №"
 SUMMARY = "Проверьте обзвон"
 DEBUG = bool(os.environ.get("SOAK_DEBUG"))
 
@@ -418,18 +418,18 @@ async def soak(
         # The fixed head of the interrupted-submission report (before the name).
         "interrupted": _ru(
             "The bot restarted while creating the campaign «{name}» (numbers: {count}, sent "
-            "at {time}). It MAY have been created: check it on the platform before sending "
-            "again."
+            "at {time}). It may have been created: check the list of campaigns before "
+            "sending again."
         ).split("«")[0],
         "resume": _ru("You have a draft «{name}»: continue or start over?").split("«")[0],
         "restart": _ru("🆕 Start over"),
         "resend": _ru("⚠️ Send again"),
-        "name_q": _ru("Campaign name? (up to 100 characters)"),
-        "window_q": _ru("Daily calling window? Pick one or type 9-18, 09:00-17:00."),
-        "attempts_q": _ru("How many dial attempts per number? (1-5)"),
+        "name_q": _ru("What shall we call the campaign?"),
+        "window_q": _ru("Calling hours? Time zone: {zone}. E.g. 9-18").split("{")[0],
+        "attempts_q": _ru("How many dial attempts per number?"),
         "interval_q": _ru("Minutes between attempts?"),
-        "phones_q": _ru("Send the contact list: an Excel, CSV or text file, "
-                        "or paste the numbers in a message."),
+        "phones_q": _ru("Send the list: Excel, CSV, TXT or numbers as text. I find the phone "
+                        "column myself; the other columns go to the scenario."),
     }
     killer: asyncio.Task[None] | None = None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from bot.aiogram_compat import handling_tasks
 from bot.campaigns.client import CampaignClient
 from bot.deps import AppDeps
-from bot.dialog import DialogMiddleware, DraftGuard, get_routers
+from bot.dialog import get_routers, setup_dialog
 from bot.dialog.errors import on_error
 from bot.drafts import (
     InFlightMarks,
@@ -79,6 +81,12 @@ class StateBackend:
             await self.storage.close()
 
 
+# (task, {data key: raw value}): what get_state read with the state in its one MGET.
+_read_ahead: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
+    "draft_read_ahead", default=None
+)
+
+
 class DraftRedisStorage(RedisStorage):
     """RedisStorage whose drafts expire DRAFT_TTL_HOURS after their last change, together
     with their uploaded list; a user's language choice (its own destiny) does not expire.
@@ -115,6 +123,7 @@ class DraftRedisStorage(RedisStorage):
         return False
 
     async def _refuse(self, key: StorageKey) -> None:
+        _read_ahead.set(None)
         log.warning(
             "stored draft chat=%s user=%s failed its integrity check: dropped",
             key.chat_id,
@@ -156,17 +165,32 @@ class DraftRedisStorage(RedisStorage):
         # The data is checked here too, in the same round trip: a forged draft is refused
         # before any handler sees it, not halfway through one.
         data_key = self.key_builder.build(key, "data")
-        state_value, data_value = await self.redis.mget(state_key, data_key)
+        # The user's language choice comes in the same round trip: the i18n middleware
+        # reads it next, then DraftLoader the draft (read ahead, used once each).
+        prefs = StorageKey(
+            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
+        )
+        prefs_key = self.key_builder.build(prefs, "data")
+        state_value, data_value, prefs_value = await self.redis.mget(
+            state_key, data_key, prefs_key
+        )
         state_ok, state = self._verified(state_key, state_value)
         data_ok, _ = self._verified(data_key, data_value)
         if not (state_ok and data_ok):
             await self._refuse(key)
             return None
+        _read_ahead.set((asyncio.current_task(), {data_key: data_value, prefs_key: prefs_value}))
         return state
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         redis_key = self.key_builder.build(key, "data")
-        ok, text = self._verified(redis_key, await self.redis.get(redis_key))
+        ahead = _read_ahead.get()
+        if ahead is not None and ahead[0] is asyncio.current_task() and redis_key in ahead[1]:
+            # Read by get_state in this very task, nothing written since: used once.
+            raw = ahead[1].pop(redis_key)
+        else:
+            raw = await self.redis.get(redis_key)
+        ok, text = self._verified(redis_key, raw)
         if not ok:
             await self._refuse(key)
             return {}
@@ -185,6 +209,7 @@ class DraftRedisStorage(RedisStorage):
         if not isinstance(data, dict):
             raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
         redis_key = self.key_builder.build(key, "data")
+        _read_ahead.set(None)  # what get_state read is no longer the draft
         value = self.signer.seal_text(redis_key, self.json_dumps(data)) if data else None
         if key.destiny == PREFS_DESTINY:
             if value is None:
@@ -317,10 +342,8 @@ def create_dispatcher(
     notice = DroppedDraftNotice()
     dp.message.outer_middleware(notice)
     dp.callback_query.outer_middleware(notice)
-    dp.callback_query.outer_middleware(DraftGuard())
-    dialogs = DialogMiddleware()
-    dp.message.outer_middleware(dialogs)
-    dp.callback_query.outer_middleware(dialogs)
+    # The draft loaded once, buttons checked against it, then the per-update Conversation.
+    setup_dialog(dp)
 
     dp.include_routers(*get_routers())
     # Also puts chat_member into allowed_updates (resolve_used_update_types), which
@@ -343,7 +366,7 @@ async def _on_shutdown(deps: AppDeps, dispatcher: Dispatcher | None = None) -> N
     if dispatcher is not None:
         # Polling mode: the dispatcher's own per-update tasks (handle_as_tasks).
         this = asyncio.current_task()
-        handling = [t for t in getattr(dispatcher, "_handle_update_tasks", ()) if t is not this]
+        handling = [t for t in handling_tasks(dispatcher) if t is not this]
         if handling:
             log.info("shutdown: waiting for %d update(s) being handled", len(handling))
             await asyncio.wait(handling, timeout=max(0.1, deadline - loop.time()))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -56,6 +56,9 @@ class ChatDefaults(_Frozen):
     caller: Key | None = None
     # Four-eyes: every campaign started from this chat waits for another member's approval.
     approval: bool = False
+    # Where /new in this group runs the wizard: "private" (a link to the private chat) or
+    # "group" (in the group itself); unset: the GROUP_WIZARD setting.
+    wizard: Literal["private", "group"] | None = None
 
 
 class Presets(_Frozen):

@@ -31,6 +31,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
+from bot.aiogram_compat import webhook_tasks
+
 log = logging.getLogger("bot.redelivery")
 
 # Below Telegram's own wait for an answer (about a minute) and above a lock waiter's wait.
@@ -91,8 +93,8 @@ class AckAfterHandling(SimpleRequestHandler):
         # Still a tracked background task: it outlives the request if slow, and shutdown
         # waits for it either way.
         task = asyncio.create_task(self._background_feed_update(bot=bot, update=update))
-        self._background_feed_update_tasks.add(task)
-        task.add_done_callback(self._background_feed_update_tasks.discard)
+        webhook_tasks(self).add(task)
+        task.add_done_callback(webhook_tasks(self).discard)
         # asyncio.wait, not wait_for: a timeout (or Telegram hanging up) must not cancel it.
         await asyncio.wait({task}, timeout=self.ack_within)
         return web.json_response({}, dumps=bot.session.json_dumps)

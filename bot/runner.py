@@ -18,6 +18,7 @@ from aiogram.exceptions import (
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
+from bot.aiogram_compat import webhook_tasks
 from bot.app import (
     SHUTDOWN_WAIT_SECONDS,
     create_deps,
@@ -151,7 +152,7 @@ class WebhookHandler(AckAfterHandling):
     session is closed last, by `run`."""
 
     async def close(self) -> None:
-        pending = set(self._background_feed_update_tasks)
+        pending = set(webhook_tasks(self))
         if pending:
             log.info("shutdown: waiting for %d webhook update(s) being handled", len(pending))
             await asyncio.wait(pending, timeout=WEBHOOK_UPDATES_WAIT_SECONDS)

@@ -6,7 +6,7 @@ import re
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     history_retention_days: float = Field(90.0, gt=0)
     # A group's /new hands the wizard over to a private chat by a link valid this long.
     handoff_ttl_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    # /new in a group: "private" hands the wizard over to the user's private chat (the
+    # list never reaches the group); "group" keeps it in the group (per chat: presets).
+    group_wizard: Literal["private", "group"] = "private"
     # Telegram lets a bot post about 20 messages a minute in one group; more are queued.
     group_messages_per_minute: int = Field(20, gt=0, le=20)
 

@@ -33,6 +33,13 @@ class SummaryAction(CallbackData, prefix="s"):
     action: str  # create | edit | cancel | retry | resend | show
 
 
+class Quit(CallbackData, prefix="q"):
+    """«Cancel» under a question: the draft is dropped (as /cancel)."""
+
+    owner: int
+    dialog: str
+
+
 class EditField(CallbackData, prefix="e"):
     owner: int
     dialog: str

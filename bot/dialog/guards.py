@@ -11,7 +11,6 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import BaseFilter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
@@ -23,13 +22,14 @@ from bot.dialog.callbacks import (
     EditField,
     ListChoice,
     PickLanguage,
+    Quit,
     SummaryAction,
 )
-from bot.dialog.flow import is_skipped
-from bot.dialog.states import STATE_FIELDS, STEP_ORDER
+from bot.dialog.draft import Draft
+from bot.dialog.steps import is_editable, step_of_state
 
 
-def owns_pressed(callback: CallbackQuery, draft: dict[str, Any] | None = None) -> bool:
+def owns_pressed(callback: CallbackQuery, draft: Draft | None = None) -> bool:
     """Whether the pressed message is the presser's own, judged by what Telegram says of
     the message, never by callback data (any client can send any data on a message it
     sees): a private chat is the presser's own; in a group, a message of the presser's
@@ -39,7 +39,7 @@ def owns_pressed(callback: CallbackQuery, draft: dict[str, Any] | None = None) -
         return False
     if message.chat.type == ChatType.PRIVATE:
         return message.chat.id == callback.from_user.id
-    if draft is not None and message.message_id in (draft.get("kb_msgs") or ()):
+    if draft is not None and message.message_id in draft.kb_msgs:
         return True
     if not isinstance(message, Message):
         return False
@@ -68,6 +68,7 @@ DRAFT_BUTTONS: tuple[type[CallbackData], ...] = (
     DraftChoice,
     PickLanguage,
     ListChoice,
+    Quit,
 )
 
 
@@ -87,7 +88,8 @@ def unpack_button(data: str | None) -> CallbackData | None:
 class DraftGuard(BaseMiddleware):
     """Outer middleware on callback queries, before any filter looks at the state:
     a press by anyone but the owner gets an alert; a press on a finished or replaced
-    dialog is told so. Either way nothing changes."""
+    dialog is told so. Either way nothing changes. Reads the draft DraftLoader loaded
+    (bot/dialog/middleware.py installs both, in order)."""
 
     async def __call__(
         self,
@@ -109,10 +111,11 @@ class DraftGuard(BaseMiddleware):
                 await refuse_foreign(event)
                 return None
             return await handler(event, data)
-        state: FSMContext = data["state"]
-        draft = await state.get_data()
+        if "draft" not in data:
+            raise RuntimeError("DraftLoader must run before DraftGuard (setup_dialog)")
+        draft: Draft | None = data["draft"]
         raw_state = data.get("raw_state")
-        if draft.get("dialog") != dialog or raw_state is None:
+        if draft is None or draft.dialog != dialog or raw_state is None:
             await answer_dialog_over(event)
             return None
         if not owns_pressed(event, draft):
@@ -121,17 +124,12 @@ class DraftGuard(BaseMiddleware):
         if isinstance(button, EditField) and not is_editable(button.field, draft):
             await event.answer(_("This is set by the settings and can't be changed."))
             return None
-        if isinstance(button, Back) and STATE_FIELDS.get(raw_state) != button.field:
+        step = step_of_state(raw_state)
+        if isinstance(button, Back) and (step is None or step.code != button.field):
             # «Back» belongs to the question being asked; any other field is forged or stale.
             await event.answer(_("This question was already answered."))
             return None
-        data["draft"] = draft
         return await handler(event, data)
-
-
-def is_editable(code: str, data: dict[str, Any]) -> bool:
-    """The summary's «Edit» offers these steps; presets fix the others."""
-    return code in STEP_ORDER and not is_skipped(code, data)
 
 
 class AddressedToBot(BaseFilter):

@@ -23,7 +23,7 @@ from aiogram.types import Chat, User
 from aiogram.utils.i18n import I18n
 
 from bot.deps import AppDeps
-from bot.dialog.flow import Dialog
+from bot.dialog.conversation import Conversation, read_draft
 from bot.drafts import HEARTBEAT_EVERY_SECONDS, LOCAL_HOLDERS, this_host
 
 log = logging.getLogger("bot.dialog")
@@ -94,11 +94,11 @@ class Sweeper:
 
     async def report(self, mark: str, entry: dict[str, Any]) -> bool:
         """Tell the owner, unless the submission's fate is known already; True if told."""
-        from bot.dialog.handlers.summary import report_interrupted
+        from bot.dialog.submission import report_interrupted
 
         key = StorageKey(bot_id=self.bot.id, chat_id=int(entry["chat"]), user_id=int(entry["user"]))
         state = FSMContext(storage=self.storage, key=key)
-        dialog = Dialog(
+        dialog = Conversation(
             bot=self.bot,
             chat=Chat(id=key.chat_id, type=str(entry.get("chat_type") or "private")),
             user=User(id=key.user_id, is_bot=False, first_name=entry.get("user_name") or "-"),
@@ -110,9 +110,9 @@ class Sweeper:
         )
         locale = entry.get("locale") or self.i18n.default_locale
         async with self.deps.inflight.isolation.lock(key):
-            data = await state.get_data()
-            same = data.get("dialog") == entry.get("dialog")
-            if same and (data.get("submit") != "in_flight" or data.get("submit_key") != mark):
+            draft = await read_draft(state)
+            same = draft is not None and draft.dialog == entry.get("dialog")
+            if draft is not None and same and (not draft.in_flight or draft.submit_key != mark):
                 # Its result, or a report on the owner's own update, came first (and
                 # perhaps a resend since, which has a mark of its own).
                 return False
@@ -125,7 +125,7 @@ class Sweeper:
             )
             with self.i18n.context(), self.i18n.use_locale(locale):
                 try:
-                    await report_interrupted(dialog, data if same else None, entry)
+                    await report_interrupted(dialog, draft if same else None, entry)
                 except TelegramAPIError:
                     log.warning(
                         "interrupted submission not reported dialog=%s", entry.get("dialog")

@@ -9,6 +9,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.campaigns.model import MAX_ATTEMPTS, MIN_ATTEMPTS
+
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 INTERVAL_MAX = 1440
@@ -132,7 +134,7 @@ def parse_attempts(text: str) -> int:
     if not re.fullmatch(r"\d{1,2}", value):
         raise AnswerError("attempts_format")
     attempts = int(value)
-    if not 1 <= attempts <= 5:
+    if not MIN_ATTEMPTS <= attempts <= MAX_ATTEMPTS:
         raise AnswerError("attempts_range")
     return attempts
 

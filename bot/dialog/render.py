@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from bot.campaigns.model import mask_phone
+from bot.campaigns.model import MAX_ATTEMPTS, MIN_ATTEMPTS, mask_phone
+from bot.dialog.draft import Draft
 from bot.dialog.parsing import AnswerError, Window, attempts_fit
 from bot.phones import IngestError, IngestResult
 from bot.presets import Presets
 
 TELEGRAM_TEXT_LIMIT = 4096
-SAMPLE_ROWS = 3
 
 
 def clip(text: str, limit: int) -> str:
@@ -52,17 +51,43 @@ def format_day(date: dt.date, locale: str) -> str:
     return format_date(date, "EEEE, d MMMM y", locale=locale)
 
 
-def tz_label(tz_name: str, now: dt.datetime) -> str:
+# Short names of the call centre's zone, as supervisors say them.
+ZONE_NAMES = {
+    "Europe/Kaliningrad": "Калининград",
+    "Europe/Moscow": "Мск",
+    "Europe/Samara": "Самара",
+    "Asia/Yekaterinburg": "Екб",
+    "Asia/Omsk": "Омск",
+    "Asia/Novosibirsk": "Нск",
+    "Asia/Krasnoyarsk": "Красноярск",
+    "Asia/Irkutsk": "Иркутск",
+    "Asia/Yakutsk": "Якутск",
+    "Asia/Vladivostok": "Владивосток",
+    "Asia/Magadan": "Магадан",
+    "Asia/Kamchatka": "Камчатка",
+}
+
+
+def utc_offset(now: dt.datetime) -> str:
     offset = now.utcoffset() or dt.timedelta()
     hours, rest = divmod(int(offset.total_seconds()), 3600)
     minutes = abs(rest) // 60
     sign = "+" if hours >= 0 else "-"
-    utc = f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
-    return f"{tz_name}, {utc}"
+    return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+
+
+def zone_label(tz_name: str, now: dt.datetime) -> str:
+    """«Екб, UTC+5»: the city, never the raw zone name."""
+    city = ZONE_NAMES.get(tz_name) or tz_name.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city}, {utc_offset(now)}"
+
+
+def short_day(date: dt.date, locale: str) -> str:
+    return format_date(date, "EEE, d MMMM", locale=locale)
 
 
 def summary_lines(
-    data: dict[str, Any],
+    draft: Draft,
     *,
     presets: Presets,
     tz_name: str,
@@ -70,41 +95,51 @@ def summary_lines(
     locale: str,
     default_interval: int,
 ) -> list[str]:
-    scenario = presets.scenario(data.get("scenario"))
-    caller = presets.caller(data.get("caller"))
-    date = dt.date.fromisoformat(data["date"])
-    attempts = int(data["attempts"])
-    interval = int(data.get("interval") or default_interval)
-    lines = [
-        _("Name: {value}").format(value=html.bold(html.quote(data["name"]))),
-        _("Description: {value}").format(
-            value=html.quote(clip(data.get("description") or "—", 500))
-        ),
-        _("Date: {value}").format(value=format_day(date, locale)),
-        _("Time: {start}–{end} ({tz})").format(
-            start=data["start"], end=data["end"], tz=tz_label(tz_name, now)
-        ),
-        _("Attempts: {value}").format(value=attempts),
-    ]
-    if data.get("interval") is None:
-        lines.append(_("Interval: {minutes} min (default)").format(minutes=interval))
+    """The campaign in at most 7 lines: nothing technical, no empty «—» lines."""
+    assert draft.name and draft.date and draft.attempts
+    date = dt.date.fromisoformat(draft.date)
+    lines = [_("Name: {value}").format(value=html.bold(html.quote(draft.name)))]
+    if draft.description:
+        lines.append(
+            _("Description: {value}").format(value=html.quote(clip(draft.description, 200)))
+        )
+    lines.append(
+        _("Start: {day}, {start}–{end} ({zone})").format(
+            day=short_day(date, locale),
+            start=draft.start,
+            end=draft.end,
+            zone=zone_label(tz_name, now),
+        )
+    )
+    if draft.attempts == 1:
+        lines.append(_("Attempts: 1"))
     else:
-        lines.append(_("Interval: {minutes} min").format(minutes=interval))
-    lines.append(_("Phones: {value}").format(value=number(int(data["phones_count"]), locale)))
-    keys = data.get("add_data_keys") or []
-    lines.append(_("Data for the scenario: {value}").format(value=join_keys(keys) or "—"))
-    if scenario:
+        interval = draft.interval or default_interval
+        lines.append(
+            _("Attempts: {attempts} every {minutes} min").format(
+                attempts=draft.attempts, minutes=interval
+            )
+        )
+    phones = _("Numbers: {value}").format(value=number(draft.phones_count or 0, locale))
+    if draft.add_data_keys:
+        phones += " · " + _("data: {keys}").format(keys=join_keys(draft.add_data_keys, 200))
+    lines.append(phones)
+    # Titles only when there was a choice: a single preset says nothing to the reader.
+    scenario = presets.scenario(draft.scenario)
+    if scenario and len(presets.scenarios) > 1:
         lines.append(_("Scenario: {value}").format(value=html.quote(scenario.title)))
-    if caller:
+    caller = presets.caller(draft.caller)
+    if caller and len(presets.callers) > 1:
         lines.append(_("Caller: {value}").format(value=html.quote(caller.title)))
     return lines
 
 
-def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval: int) -> list[str]:
+def summary_warnings(draft: Draft, *, presets: Presets, default_interval: int) -> list[str]:
     warnings = []
-    window = Window(dt.time.fromisoformat(data["start"]), dt.time.fromisoformat(data["end"]))
-    attempts = int(data["attempts"])
-    interval = int(data.get("interval") or default_interval)
+    assert draft.start and draft.end and draft.attempts
+    window = Window(dt.time.fromisoformat(draft.start), dt.time.fromisoformat(draft.end))
+    attempts = draft.attempts
+    interval = draft.interval or default_interval
     if not attempts_fit(window, attempts, interval):
         warnings.append(
             _(
@@ -112,7 +147,7 @@ def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval
                 "{window}-minute window: the last ones may not happen."
             ).format(attempts=attempts, interval=interval, window=window.minutes())
         )
-    missing = missing_params(data, presets)
+    missing = missing_params(draft.scenario, draft.add_data_keys, presets)
     if missing:
         warnings.append(
             _("⚠️ The file lacks the scenario's parameters: {keys}").format(keys=join_keys(missing))
@@ -120,23 +155,31 @@ def summary_warnings(data: dict[str, Any], *, presets: Presets, default_interval
     return warnings
 
 
-def missing_params(data: dict[str, Any], presets: Presets) -> list[str]:
-    scenario = presets.scenario(data.get("scenario"))
+def missing_params(scenario_key: str | None, keys: Iterable[str], presets: Presets) -> list[str]:
+    scenario = presets.scenario(scenario_key)
     if scenario is None or not scenario.params:
         return []
-    have = set(data.get("add_data_keys") or [])
+    have = set(keys)
     return [p for p in scenario.params if p not in have]
+
+
+def column_ordinal(index: int) -> str:
+    return _("column {n}").format(n=index + 1)
 
 
 def ingest_report(
     result: IngestResult, *, locale: str, mask: bool, describe: Callable[[str], str]
 ) -> str:
+    """What became of the rows, in plain words; one short example row."""
     n = lambda value: number(value, locale)  # noqa: E731
     lines = [_("📄 List read")]
-    lines.append(_("Rows: {value}").format(value=n(result.rows_read)))
-    lines.append(_("Accepted: {value}").format(value=html.bold(n(result.accepted))))
+    lines.append(
+        _("Rows: {rows} · accepted: {accepted}").format(
+            rows=n(result.rows_read), accepted=html.bold(n(result.accepted))
+        )
+    )
     if result.fixed:
-        lines.append(_("Fixed: {value}").format(value=n(result.fixed)))
+        lines.append(_("Brought to +7: {value}").format(value=n(result.fixed)))
         if result.multi_fixed:
             lines.append(
                 "  • " + _("first of several numbers in a cell: {value}").format(
@@ -150,14 +193,19 @@ def ingest_report(
                 )
             )
     if result.duplicates:
-        lines.append(_("Duplicates merged: {value}").format(value=n(result.duplicates)))
+        lines.append(_("Repeats removed: {value}").format(value=n(result.duplicates)))
     if result.rejected_total:
         lines.append(_("Rejected: {value}").format(value=n(result.rejected_total)))
         for code, count in sorted(result.rejected.items(), key=lambda item: -item[1]):
             lines.append(f"  • {html.quote(describe(code))}: {n(count)}")
     if result.countries:
-        countries = ", ".join(f"{code} {n(count)}" for code, count in result.countries.items())
-        lines.append(_("Foreign numbers: {value}").format(value=html.quote(clip(countries, 300))))
+        total = sum(result.countries.values())
+        codes = ", ".join(result.countries)
+        lines.append(
+            _("Foreign (will be called): {count} — {codes}").format(
+                count=n(total), codes=html.quote(clip(codes, 100))
+            )
+        )
     if result.sheet:
         lines.append(_("Sheet: «{name}»").format(name=html.quote(clip(result.sheet, 100))))
     if len(result.phone_columns) > 1:
@@ -166,21 +214,28 @@ def ingest_report(
             lines.append(f"  • «{html.quote(clip(name, 100))}»: {n(count)}")
     elif result.phone_column:
         lines.append(
-            _("Phone column: «{value}»").format(value=html.quote(clip(result.phone_column, 100)))
+            _("Numbers from the column «{value}»").format(
+                value=html.quote(clip(result.phone_column, 100))
+            )
         )
+    elif not result.has_header and result.phone_column_index is not None:
+        if result.source_kind != "text":
+            lines.append(
+                _("Numbers from {column}; columns without a header did not go to the scenario")
+                .format(column=column_ordinal(result.phone_column_index))
+            )
     if result.phones.keys:
         lines.append(
             _("Data for the scenario: {value}").format(value=join_keys(result.phones.keys))
         )
-    samples = result.phones.sample(SAMPLE_ROWS)
+    samples = result.phones.sample(1)
     if samples:
-        lines.append(_("Examples:"))
-        for phone, add_data in samples:
-            shown = mask_phone(phone) if mask else phone
-            extra = ", ".join(f"{k}: {v}" for k, v in add_data.items())
-            lines.append(
-                f"  {html.code(shown)}" + (f" — {html.quote(clip(extra, 200))}" if extra else "")
-            )
+        phone, add_data = samples[0]
+        shown = mask_phone(phone) if mask else phone
+        fields = [html.code(shown)] + [
+            html.quote(clip(str(v), 40)) for v in list(add_data.values())[:2]
+        ]
+        lines.append(_("Example: {row}").format(row=" · ".join(fields)))
     return fit_message("\n".join(lines))
 
 
@@ -245,10 +300,11 @@ def answer_error_text(error: AnswerError) -> str:
         "window_impossible": _("There is no such time of day."),
         "window_order": _("The end must be after the start."),
         "window_passed": _("For today the end must still be ahead: it is {now} now."),
-        "attempts_format": _("Type a number from 1 to 5."),
-        "attempts_range": _("Attempts must be from 1 to 5."),
+        "attempts_format": _("Type a number from {low} to {high}."),
+        "attempts_range": _("Attempts must be from {low} to {high}."),
         "interval_format": _("Type the minutes as a number, e.g. 15."),
         "interval_range": _("The interval must be from 1 to {limit} minutes."),
         "choice_unknown": _("Pick one of the buttons or type its number."),
     }
-    return texts.get(error.code, _("I don't understand. Try again.")).format(**error.params)
+    params = {"low": MIN_ATTEMPTS, "high": MAX_ATTEMPTS, **error.params}
+    return texts.get(error.code, _("I don't understand. Try again.")).format(**params)

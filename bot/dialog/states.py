@@ -1,6 +1,24 @@
-"""The campaign wizard's steps, in the order they are asked."""
+"""Step codes and the FSM states of the dialog.
+
+A step's code is short: it travels inside 64-byte callback data and in stored drafts.
+What a step means (its question, answer, rules) is in bot/dialog/steps.py, the table.
+"""
+
+from enum import StrEnum
 
 from aiogram.fsm.state import State, StatesGroup
+
+
+class StepCode(StrEnum):
+    SCENARIO = "sc"
+    CALLER = "cl"
+    NAME = "nm"
+    DESCRIPTION = "ds"
+    DATE = "dt"
+    WINDOW = "wn"
+    ATTEMPTS = "at"
+    INTERVAL = "iv"
+    PHONES = "ph"
 
 
 class CampaignForm(StatesGroup):
@@ -25,19 +43,3 @@ class ResumeForm(StatesGroup):
 
 class LanguageForm(StatesGroup):
     choose = State()
-
-
-# Field codes are short: they travel inside 64-byte callback data.
-FIELD_STATES: dict[str, State] = {
-    "sc": CampaignForm.scenario,
-    "cl": CampaignForm.caller,
-    "nm": CampaignForm.name,
-    "ds": CampaignForm.description,
-    "dt": CampaignForm.date,
-    "wn": CampaignForm.window,
-    "at": CampaignForm.attempts,
-    "iv": CampaignForm.interval,
-    "ph": CampaignForm.phones,
-}
-STEP_ORDER: tuple[str, ...] = tuple(FIELD_STATES)
-STATE_FIELDS: dict[str, str] = {state.state: code for code, state in FIELD_STATES.items()}

@@ -189,6 +189,7 @@ class _Collector:
             rejected_rows=rejected_rows,
             countries=dict(sorted(out.countries.items(), key=lambda kv: -kv[1])),
             phone_column=layout.phone_header,
+            phone_column_index=layout.phone_col,
             has_header=layout.header_index is not None,
             source_kind=source_kind,
             keys=list(layout.keys),

@@ -153,6 +153,7 @@ class IngestResult:
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     countries: dict[str, int] = field(default_factory=dict)  # region -> count, outside RU
     phone_column: str | None = None  # header text, None without a header
+    phone_column_index: int | None = None  # 0-based, in the file: named without a header
     has_header: bool = False
     source_kind: str = ""  # "xlsx" / "xls" / "ods" / "csv" / "text"
     keys: list[str] = field(default_factory=list)  # add_data keys found (== phones.keys)

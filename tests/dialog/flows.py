@@ -18,7 +18,7 @@ SKIP = "Пропустить"
 TOMORROW = "Завтра"
 TODAY = "Сегодня"
 BACK = "« Назад"
-CREATED = "Обзвон создан, ID"
+CREATED = "Обзвон №"
 SUMMARY = "Проверьте обзвон"
 
 

@@ -22,7 +22,7 @@ GROUP_ANONYMOUS_BOT = User(id=1087968824, first_name="Group", username="GroupAno
 CHANNEL_BOT = User(id=136817688, first_name="Channel", username="Channel_Bot", is_bot=True,
                    language_code=None)
 TELEGRAM = User(id=777000, first_name="Telegram", language_code=None)
-NAME_QUESTION = "назван"
+NAME_QUESTION = "назов"
 NOT_HERE = "В этой группе обзвоны не создаются"
 ANONYMOUS = (
     "Вы пишете от имени группы — отключите анонимность в настройках администратора, "

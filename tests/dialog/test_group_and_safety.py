@@ -156,10 +156,31 @@ async def test_rejected_keeps_the_draft_and_retry_works(app: BotUnderTest, priva
     texts = "\n".join(app.texts(private)[-2:])
     assert "Неверный project_id &lt;x&gt;" not in texts and "Неверный project_id <x>" in texts
     last = app.fake.last_message(private.id)
-    assert {EDIT, RETRY} <= {b["text"] for b in last.buttons}
-    assert await app.press(private, ANNA, RETRY)
+    # A 4xx is a setting retrying cannot fix: no «Retry», the administrator is named; the
+    # note is on top of the one summary (no second copy of it).
+    assert EDIT in {b["text"] for b in last.buttons}
+    assert RETRY not in {b["text"] for b in last.buttons}
+    assert "Обзвон не создан" in (last.text or "") and "администратор" in (last.text or "")
+    assert sum(SUMMARY in t for t in app.texts(private)) == 1
+    # Sending again is still possible, typed.
+    assert await app.say(private, ANNA, "создать")
     await app.settle()
     assert len(app.api.campaign_requests) == 2
+    assert CREATED in app.last_text(private)
+
+
+async def test_unavailable_service_offers_retry_first(app: BotUnderTest, private: Chat) -> None:
+    app.api.fail_next(status=503, json={"message": "Service Temporarily Unavailable"})
+    await fill_to_summary(app, private, ANNA)
+    assert await app.press(private, ANNA, CREATE)
+    await app.settle()
+    last = app.fake.last_message(private.id)
+    text = last.text or ""
+    assert text.startswith("⏳ Сервис обзвонов временно недоступен. Обзвон не создан")
+    assert text.index("Service Temporarily Unavailable") > text.index("Обзвон не создан")
+    assert last.buttons[0]["text"] == RETRY
+    assert await app.press(private, ANNA, RETRY)
+    await app.settle()
     assert CREATED in app.last_text(private)
 
 
@@ -178,7 +199,7 @@ async def test_unknown_outcome_is_never_resent_by_itself(app: BotUnderTest, priv
     assert await app.press(private, ANNA, CREATE)
     await app.settle()
     assert len(app.api.campaign_requests) == 1
-    assert "мог быть создан" in "\n".join(app.texts(private)[-2:]).lower()
+    assert "возможно, уже создан" in "\n".join(app.texts(private)[-2:]).lower()
     buttons = {b["text"] for b in app.fake.last_message(private.id).buttons}
     assert RESEND in buttons and CREATE not in buttons
     assert await app.press(private, ANNA, RESEND)
@@ -205,7 +226,7 @@ async def test_submission_cut_short_by_a_restart_is_not_resent_by_itself(
     await app.backend.storage.update_data(key, {"submit": "in_flight", "submit_started": 1.0})
     assert await app.say(private, ANNA, "создать")
     assert app.api.campaign_requests == []
-    assert "мог быть создан" in app.last_text(private).lower()
+    assert "возможно, уже создан" in app.last_text(private).lower()
     assert await app.press(private, ANNA, RESEND)
     await app.settle()
     assert len(app.api.campaign_requests) == 1

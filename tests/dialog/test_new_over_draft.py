@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
+from bot.dialog.draft import Draft, load_draft
 from tests.dialog.conftest import ANNA, BORIS, BotUnderTest
 from tests.dialog.flows import (
     CREATE,
@@ -45,11 +46,18 @@ def _key(app: BotUnderTest, chat: Chat) -> StorageKey:
     return StorageKey(bot_id=app.bot.id, chat_id=chat.id, user_id=ANNA.id)
 
 
+async def _draft(app: BotUnderTest, chat: Chat) -> Draft:
+    """The stored draft, read as the bot reads it (the typed model)."""
+    draft = load_draft(await app.backend.storage.get_data(_key(app, chat)))
+    assert draft is not None
+    return draft
+
+
 async def test_new_over_an_open_draft_asks_and_start_over_drops_it_visibly(
     app: BotUnderTest, private: Chat
 ) -> None:
     calendar = await _at_date_step(app, private)
-    old = await app.backend.storage.get_data(_key(app, private))
+    old = await _draft(app, private)
     assert await app.say(private, ANNA, "/new")
     prompt = app.fake.last_message(private.id)
     assert PROMPT in (prompt.text or "")
@@ -62,12 +70,12 @@ async def test_new_over_an_open_draft_asks_and_start_over_drops_it_visibly(
     texts = app.texts(private)
     assert "Черновик «Долги ноябрь» удалён." in texts
     assert "Новый обзвон" in texts[-1]
-    new = await app.backend.storage.get_data(_key(app, private))
-    assert new["dialog"] != old["dialog"] and "name" not in new
+    new = await _draft(app, private)
+    assert new.dialog != old.dialog and new.name is None
     # The old calendar is dead, the new draft takes a name.
     assert await app.say(private, ANNA, "Другой")
     assert await app.press(private, ANNA, SKIP)
-    assert (await app.backend.storage.get_data(_key(app, private)))["name"] == "Другой"
+    assert (await _draft(app, private)).name == "Другой"
 
 
 async def test_continue_shows_the_same_question_and_the_draft_goes_on(
@@ -116,11 +124,10 @@ async def test_another_answer_repeats_the_question_and_old_buttons_wait(
     assert await app.press(private, ANNA, TOMORROW)
     answer = app.fake.calls("answerCallbackQuery")[-1].params
     assert "Сначала выберите" in answer.get("text", "")
-    data = await app.backend.storage.get_data(_key(app, private))
-    assert "date" not in data
+    assert (await _draft(app, private)).date is None
     assert await app.say(private, ANNA, "продолжить")
     assert await app.press(private, ANNA, TOMORROW)
-    assert "date" in await app.backend.storage.get_data(_key(app, private))
+    assert (await _draft(app, private)).date is not None
 
 
 async def test_the_first_new_still_starts_at_once(app: BotUnderTest, private: Chat) -> None:
@@ -139,8 +146,7 @@ async def test_in_a_group_only_the_owner_answers_the_question(app: BotUnderTest)
     assert await app.press(group, BORIS, RESTART, message=prompt)
     answer = app.fake.calls("answerCallbackQuery")[-1].params
     assert "чужого" in answer.get("text", "").lower() or "другого" in answer.get("text", "")
-    key = StorageKey(bot_id=app.bot.id, chat_id=group.id, user_id=ANNA.id)
-    assert (await app.backend.storage.get_data(key))["name"] == "Долги ноябрь"
+    assert (await _draft(app, group)).name == "Долги ноябрь"
     assert await app.press(group, ANNA, CONTINUE, message=prompt)
     assert "Анна" in app.last_text(group) or "Анна" in "\n".join(app.texts(group)[-2:])
 
@@ -164,8 +170,8 @@ async def test_new_while_the_post_runs_offers_a_draft_beside_it(
     # The result reached the owner, and the new draft is untouched by it.
     assert any(CREATED in t for t in app.texts(private))
     assert len(app.api.created) == 1
-    data = await app.backend.storage.get_data(_key(app, private))
-    assert data["name"] == "Второй" and "submit" not in data
+    draft = await _draft(app, private)
+    assert draft.name == "Второй" and not draft.in_flight
     assert await app.backend.storage.get_state(_key(app, private)) == "CampaignForm:description"
     assert await app.press(private, ANNA, SKIP)
     assert TOMORROW in {b["text"] for b in app.fake.last_message(private.id).buttons}
@@ -183,7 +189,7 @@ async def test_a_mark_without_a_live_holder_is_reported_on_new(
     assert await app.say(private, ANNA, "/new")
     assert app.api.campaign_requests == []
     texts = "\n".join(app.texts(private)[-2:])
-    assert "МОГ быть создан" in texts and "«Долги ноябрь»" in texts and "номеров: 2" in texts
+    assert "возможно, уже создан" in texts and "«Долги ноябрь»" in texts and "номеров: 2" in texts
     assert await app.press(private, ANNA, RESEND)
     await app.settle()
     assert len(app.api.campaign_requests) == 1
@@ -201,11 +207,11 @@ async def test_new_at_the_first_question_starts_over_without_asking(
 ) -> None:
     """Nothing answered yet: a question about continuing would only be noise."""
     assert await app.say(private, ANNA, "/new", reply=False)
-    first = await app.backend.storage.get_data(_key(app, private))
+    first = await _draft(app, private)
     assert await app.say(private, ANNA, "/new")
     assert "продолжить или начать заново" not in app.last_text(private)
     assert "Новый обзвон" in app.texts(private)[-1]
-    again = await app.backend.storage.get_data(_key(app, private))
-    assert again["dialog"] != first["dialog"]
+    again = await _draft(app, private)
+    assert again.dialog != first.dialog
     assert await app.say(private, ANNA, "Долги ноябрь")  # the new draft takes the name
-    assert (await app.backend.storage.get_data(_key(app, private)))["name"] == "Долги ноябрь"
+    assert (await _draft(app, private)).name == "Долги ноябрь"

@@ -86,14 +86,14 @@ async def test_member_of_an_allowed_chat_may_use_the_bot(make_bot_under_test) ->
     app.fake.set_member(group, BORIS)
     boris = app.fake.add_chat(Chat.private(BORIS))
     assert await app.say(boris, BORIS, "/new")
-    assert "назван" in app.last_text(boris).lower()
+    assert "назов" in app.last_text(boris).lower()
     stranger = app.fake.add_chat(Chat.private(STRANGER))
     assert await app.say(stranger, STRANGER, "/new")
     assert str(STRANGER.id) in app.last_text(stranger)
     # In the allowed group itself anyone who writes there is a member.
     app.fake.add_chat(group)
     assert await app.say(group, STRANGER, "/new", reply=False)
-    assert "назван" in app.texts(group)[-1].lower()
+    assert "назов" in app.texts(group)[-1].lower()
 
 
 async def test_nobody_allowed_when_both_lists_are_empty(make_bot_under_test, caplog) -> None:
@@ -109,13 +109,13 @@ async def test_language_switch_to_english_and_back(app: BotUnderTest) -> None:
     assert await app.say(chat, ANNA, "/language")
     assert await app.press(chat, ANNA, "English")
     assert await app.say(chat, ANNA, "/new")
-    assert "Campaign name?" in app.last_text(chat)
+    assert "What shall we call the campaign?" in app.last_text(chat)
     assert await app.say(chat, ANNA, "/cancel")
     assert "Cancelled" in app.last_text(chat)
     assert await app.say(chat, ANNA, "/language")
     assert await app.say(chat, ANNA, "русский")
     assert await app.say(chat, ANNA, "/new")
-    assert "Название обзвона" in app.last_text(chat)
+    assert "Как назовём обзвон" in app.last_text(chat)
 
 
 async def test_telegram_language_code_does_not_matter(app: BotUnderTest) -> None:
@@ -124,7 +124,7 @@ async def test_telegram_language_code_does_not_matter(app: BotUnderTest) -> None
     english_phone = User(id=ANNA.id, first_name="Anna", language_code="en")
     chat = app.fake.add_chat(Chat.private(english_phone))
     assert await app.say(chat, english_phone, "/new")
-    assert "Название обзвона" in app.last_text(chat)
+    assert "Как назовём обзвон" in app.last_text(chat)
 
 
 async def test_start_and_help_with_an_example_file(app: BotUnderTest) -> None:
@@ -146,6 +146,8 @@ async def test_calendar_pages_months_and_hides_past_days(app: BotUnderTest) -> N
     assert await app.say(chat, ANNA, "/new")
     assert await app.say(chat, ANNA, "Тест")
     assert await app.press(chat, ANNA, SKIP)
+    # Quick picks first; «Another date» opens the month in the same message.
+    assert await app.press(chat, ANNA, "📅 Другая дата")
     calendar = app.fake.last_message(chat.id)
     labels = [b["text"] for b in calendar.buttons]
     assert "Ноябрь 2026" in labels
@@ -158,7 +160,7 @@ async def test_calendar_pages_months_and_hides_past_days(app: BotUnderTest) -> N
     assert await app.say(chat, ANNA, "9-18")
     assert await app.say(chat, ANNA, "1")
     assert await app.say(chat, ANNA, "+79161234567")
-    assert "четверг, 31 декабря 2026" in app.last_text(chat)
+    assert "чт, 31 декабря" in app.last_text(chat)
 
 
 async def test_long_column_names_keep_messages_within_limits(app: BotUnderTest) -> None:
@@ -194,5 +196,5 @@ async def test_a_file_over_the_size_limit_is_refused_before_download(make_bot_un
     big = ("Телефон\n" + "+79161234567\n" * 200).encode()
     assert await app.upload(chat, ANNA, big, "big.csv")
     text = app.last_text(chat)
-    assert "слишком большой" in text.lower() and "Отправьте список" in text
+    assert "слишком большой" in text.lower() and "Пришлите список" in text
     assert app.fake.calls("getFile") == []

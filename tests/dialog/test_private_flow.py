@@ -29,16 +29,17 @@ async def test_full_campaign_with_xlsx(app: BotUnderTest, chat: Chat) -> None:
     await fill_until_phones(app, chat, ANNA)
     assert await app.upload(chat, ANNA, contacts_xlsx(), "Клиенты.xlsx")
     texts = "\n".join(app.texts(chat))
-    assert "Принято: <b>2</b>" not in texts  # HTML is rendered, not shown
-    assert "Принято: 2" in texts
+    assert "принято: <b>2</b>" not in texts  # HTML is rendered, not shown
+    assert "принято: 2" in texts
     # one row rejected -> a report file was sent
     report = [m for m in app.fake.messages(chat.id) if m.document]
     assert report and report[-1].document["file_name"].endswith(".xlsx")
     summary = app.last_text(chat)
     assert SUMMARY in summary
     assert "Долги ноябрь" in summary
-    assert "суббота, 28 ноября 2026" in summary
-    assert "09:00–18:00" in summary and "Asia/Yekaterinburg" in summary
+    assert "сб, 28 ноября" in summary
+    assert "09:00–18:00" in summary and "Екб, UTC+5" in summary
+    assert "Asia/Yekaterinburg" not in summary  # the city, not the zone database name
     assert "Номеров: 2" in summary
     assert "name, time" in summary
 
@@ -69,7 +70,10 @@ async def test_full_campaign_with_xlsx(app: BotUnderTest, chat: Chat) -> None:
     result = app.last_text(chat)
     [campaign_id] = app.api.created
     assert f"{CREATED} {campaign_id}" in result
-    assert "Долги ноябрь" in result and "Номеров: 2" in result
+    assert "Долги ноябрь" in result and "номеров: 2" in result
+    assert "Автор: Анна" in result  # in a private chat too
+    # The card took the summary's place: no summary is left standing above it.
+    assert not any(SUMMARY in t for t in app.texts(chat))
     assert await app.backend.storage.get_state(_key(app, chat)) is None
 
 
@@ -79,6 +83,42 @@ def _key(app: BotUnderTest, chat: Chat):
     return StorageKey(bot_id=app.bot.id, chat_id=chat.id, user_id=ANNA.id)
 
 
+async def test_a_private_campaign_leaves_at_most_four_bot_messages(
+    app: BotUnderTest, chat: Chat
+) -> None:
+    """/new to the ID through the real Dispatcher: the live wizard message, the import
+    report, the rejected-rows file, the result. Every step edits the one live message,
+    typed answers too, and counts «шаг n из m» with the answers folded above."""
+    assert await app.say(chat, ANNA, "/new")
+    live = app.fake.last_message(chat.id)
+    assert live is not None and "шаг 1 из 7" in (live.text or "")
+    assert await app.say(chat, ANNA, "Долги ноябрь")
+    assert await app.press(chat, ANNA, SKIP)
+    assert await app.press(chat, ANNA, TOMORROW)
+    assert await app.say(chat, ANNA, "25-30")  # refused: the error on top, same message
+    refused = app.fake.last_message(chat.id)
+    assert refused is not None and refused.message_id == live.message_id
+    text = refused.text or ""
+    assert text.index("❗") < text.index("В какие часы звонить")
+    assert "✓ Долги ноябрь" in text and "✓ без описания" in text and "шаг 4 из 7" in text
+    assert "Екб, UTC+5" in text  # the call centre's zone named in the window question
+    assert await app.say(chat, ANNA, "9-18")
+    assert await app.say(chat, ANNA, "3")
+    assert await app.say(chat, ANNA, "15")
+    assert [m.message_id for m in app.fake.messages(chat.id)] == [live.message_id]
+    assert "✖️ Отмена" in {b["text"] for b in app.fake.last_message(chat.id).buttons}
+    assert await app.upload(chat, ANNA, contacts_xlsx(), "Клиенты.xlsx")
+    summary = app.last_text(chat)
+    assert SUMMARY in summary and len(summary.split("\n")) <= 8
+    assert "project_id" not in summary and "phone_id" not in summary
+    assert await app.press(chat, ANNA, CREATE)
+    await app.settle()
+    left = app.fake.messages(chat.id)
+    assert len(left) <= 4, [m.text or m.caption for m in left]
+    assert sum(bool(m.document) for m in left) == 1  # the rejected-rows file
+    assert CREATED in (left[-1].text or "")
+
+
 async def test_full_campaign_with_pasted_numbers_and_one_attempt(
     app: BotUnderTest, chat: Chat
 ) -> None:
@@ -86,7 +126,8 @@ async def test_full_campaign_with_pasted_numbers_and_one_attempt(
     assert await app.say(chat, ANNA, "+7 916 123-45-67\n89161234568; 9161234569 abc")
     summary = app.last_text(chat)
     assert "Номеров: 3" in summary
-    assert "(по умолчанию)" in summary  # interval not asked, default shown
+    # Interval not asked: one attempt has none to show (the default is sent).
+    assert "Попытки: 1" in summary and "через" not in summary
     assert await app.press(chat, ANNA, CREATE)
     await app.settle()
     body = app.api.campaign_requests[0].json
@@ -146,7 +187,7 @@ async def test_window_for_today_must_still_be_ahead(app: BotUnderTest, chat: Cha
 async def test_wrong_kind_of_input_gets_a_hint(app: BotUnderTest, chat: Chat) -> None:
     assert await app.say(chat, ANNA, "/new")
     assert await app.deliver(app.fake.send_sticker(chat, ANNA))
-    assert "Название" in app.last_text(chat) or "назван" in app.last_text(chat).lower()
+    assert "Название" in app.last_text(chat) or "назов" in app.last_text(chat).lower()
     assert await app.say(chat, ANNA, "Тест")
     assert await app.deliver(app.fake.send_photo(chat, ANNA))
     assert "описан" in app.last_text(chat).lower()
@@ -156,7 +197,7 @@ async def test_back_and_edit_return_to_the_summary(app: BotUnderTest, chat: Chat
     assert await app.say(chat, ANNA, "/new")
     assert await app.say(chat, ANNA, "Тест")
     assert await app.press(chat, ANNA, BACK)
-    assert "назван" in app.last_text(chat).lower()
+    assert "назов" in app.last_text(chat).lower()
     assert await app.say(chat, ANNA, "Тест 2")
     assert await app.press(chat, ANNA, SKIP)
     assert await app.press(chat, ANNA, TOMORROW)
@@ -224,26 +265,29 @@ async def test_a_document_where_text_is_wanted_gets_a_hint(app: BotUnderTest, ch
     assert await app.say(chat, ANNA, "/new")
     assert await app.upload(chat, ANNA, b"+79161234567", "numbers.txt")
     text = app.last_text(chat)
-    assert "❗" in text and "Название обзвона" in text
+    assert "❗" in text and "Как назовём обзвон" in text
     assert app.api.requests == []
 
 
 async def test_a_failing_handler_still_answers_and_keeps_the_draft(
     app: BotUnderTest, chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.dialog.handlers import steps
+    import dataclasses
+
+    from bot.dialog.steps import BY_CODE
 
     assert await app.say(chat, ANNA, "/new")
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(steps, "apply_answer", broken)
+    monkeypatch.setitem(BY_CODE, "nm", dataclasses.replace(BY_CODE["nm"], apply=broken))
     assert await app.say(chat, ANNA, "Тест")
     assert "Что-то пошло не так" in app.last_text(chat)
     monkeypatch.undo()
     assert await app.say(chat, ANNA, "Тест")
-    assert "Описание" in app.last_text(chat)
+    # The live question (above the error note) moved on to the description.
+    assert "Описание" in (app.message_with_button(chat, SKIP).text or "")
 
 
 async def test_a_shared_contact_card_is_a_phone_list(app: BotUnderTest, chat: Chat) -> None:

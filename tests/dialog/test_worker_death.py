@@ -39,7 +39,7 @@ async def test_a_file_that_kills_a_worker_is_refused_and_asked_again(
     assert await app.upload(chat, ANNA, b"ABORT" + bytes(100), "list.xlsx")
     texts = "\n".join(m.text or "" for m in app.fake.messages(chat.id))
     assert "Файл не удалось прочитать" in texts
-    assert "Отправьте список" in app.last_text(chat)
+    assert "Пришлите список" in app.last_text(chat)
     assert await app.upload(chat, ANNA, contacts_xlsx(), "list.xlsx")
     assert any(CREATE in b.get("text", "") for m in app.fake.messages(chat.id)
                for b in m.buttons)

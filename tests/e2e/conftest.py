@@ -94,6 +94,23 @@ class Supervisor:
             self.last_question = message
         return message
 
+    def _versions(self) -> dict[int, int]:
+        return {m.message_id: len(m.history) for m in self.fake.messages(self.chat.id)}
+
+    async def _wait_changed(
+        self, before: dict[int, int], expect: Callable[[BotMessage], Any], timeout: float  # noqa: ASYNC109
+    ) -> BotMessage:
+        """A message sent or edited since `before` that matches `expect`."""
+        message = await self.fake.wait_for_message(
+            self.chat.id,
+            lambda m: before.get(m.message_id, -1) != len(m.history) and expect(m),
+            timeout=timeout,
+        )
+        self.seen.append(message)
+        if message.force_reply or message.buttons:
+            self.last_question = message
+        return message
+
     async def say(
         self,
         text: str,
@@ -102,8 +119,12 @@ class Supervisor:
         reply: bool | None = None,
         timeout: float = STEP_TIMEOUT,  # noqa: ASYNC109
     ) -> BotMessage:
+        before = self._versions()
         update = self.fake.send_text(self.chat, self.user, text, reply_to=self._reply_to(reply))
         mark = update["message"]["message_id"]
+        if not self.chat.is_group:
+            # In a private chat a typed answer edits the wizard's live message (above it).
+            return await self._wait_changed(before, _matcher(expect), timeout)
         return await self._wait_new(mark, _matcher(expect), timeout)
 
     async def upload(
@@ -114,9 +135,13 @@ class Supervisor:
         *,
         timeout: float = STEP_TIMEOUT,  # noqa: ASYNC109
     ) -> BotMessage:
+        before = self._versions()
         update = self.fake.send_document(
             self.chat, self.user, data, filename, reply_to=self._reply_to(None)
         )
+        if not self.chat.is_group:
+            # A refused file: the live question above, edited, says why on top.
+            return await self._wait_changed(before, _matcher(expect), timeout)
         mark = update["message"]["message_id"]
         return await self._wait_new(mark, _matcher(expect), timeout)
 

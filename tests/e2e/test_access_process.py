@@ -25,7 +25,7 @@ async def test_anonymous_admin_new_in_a_group_gets_no_draft(
 ) -> None:
     group = fake.add_chat(Chat.group(-1001234567890, "Операторы"))
     # The group is an allowed chat: before, anyone writing there counted as a user.
-    bot: BotProcess = await start_bot(ALLOWED_CHAT_IDS=str(group.id))
+    bot: BotProcess = await start_bot(ALLOWED_CHAT_IDS=str(group.id), GROUP_WIZARD="group")
     try:
         polls = fake.calls("getUpdates")
         assert "chat_member" in polls[-1].params["allowed_updates"]
@@ -47,9 +47,9 @@ async def test_anonymous_admin_new_in_a_group_gets_no_draft(
         assert str(GROUP_ANONYMOUS_BOT.id) not in (refusal.text or "")
         # A person in the same group still gets a draft: the bot was working all along.
         anna = Supervisor(fake, group, ANNA)
-        await anna.say("/new", "Название обзвона", reply=False)
+        await anna.say("/new", "Как назовём обзвон", reply=False)
         texts = [m.text or "" for m in fake.messages(group.id)]
-        assert sum("Название обзвона" in t for t in texts) == 1
+        assert sum("Как назовём обзвон" in t for t in texts) == 1
     finally:
         code = await bot.stop()
     assert code == 0, bot.log[-3000:]

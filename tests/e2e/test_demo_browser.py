@@ -164,14 +164,20 @@ class Page:
 
     def button(self, text: str) -> Any:
         """The latest inline button whose visible text contains `text`."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
         def find() -> Any:
-            found = [
-                b
-                for b in self.driver.find_elements(By.CSS_SELECTOR, "#messages .kb-btn")
-                if text in b.text
-            ]
+            # The page re-renders while the bot still edits or deletes messages: an element
+            # gone stale mid-look is looked for again.
+            try:
+                found = [
+                    b
+                    for b in self.driver.find_elements(By.CSS_SELECTOR, "#messages .kb-btn")
+                    if text in b.text
+                ]
+            except StaleElementReferenceException:
+                return None
             return found[-1] if found else None
 
         return self.until(find, f"a button «{text}»")
@@ -205,6 +211,8 @@ def test_a_whole_campaign_in_the_browser(demo: str, browser: Any, tmp_path: Path
         lambda: browser.find_element(By.CSS_SELECTOR, '[data-example="example.xlsx"]').click(),
         "example.xlsx",
     )
+    # The report comes first, then the summary below it (the live message moves down).
+    page.until(lambda: "Проверьте обзвон" in page.chat_text(), "the summary")
     create = page.button("Создать")
     summary = page.chat_text()
     assert CAMPAIGN_NAME in summary
@@ -222,8 +230,9 @@ def test_a_whole_campaign_in_the_browser(demo: str, browser: Any, tmp_path: Path
         assert response.read(2) == b"PK"  # an xlsx workbook
 
     create.click()
-    page.until(lambda: re.search(r"ID\s*\d+", page.chat_text()), "the campaign ID in the chat")
-    campaign_id = int(re.search(r"ID\s*(\d+)", page.chat_text())[1])
+    # «✅ Обзвон № 12345 создан»: the card takes the summary's place.
+    page.until(lambda: re.search(r"№\s*\d+", page.chat_text()), "the campaign ID in the chat")
+    campaign_id = int(re.search(r"№\s*(\d+)", page.chat_text())[1])
 
     # The page shows what reached the campaign API, and the ID it answered.
     api = page.until(

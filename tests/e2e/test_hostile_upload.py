@@ -33,7 +33,7 @@ async def test_a_sparse_xlsx_is_refused_and_the_bot_lives_on(
     refusal = await anna.upload(bomb, "Клиенты.xlsx", lambda m: "❗" in (m.text or ""))
     assert "Слишком много строк" in refusal.text
     # The same question again, in the same live process.
-    await anna.wait_text("Отправьте список")
+    await anna.wait_text("Пришлите список")
     assert bot.process.returncode is None and bot.process.pid == pid
 
     summary = await anna.upload(contacts_xlsx(), "Клиенты.xlsx", has_button(CREATE))

@@ -65,9 +65,11 @@ async def test_a_dead_mark_is_reported_once_whichever_replicas_sweep(
         asyncio.gather(_sweeper(b).sweep(), _sweeper(c).sweep(), _sweeper(b).sweep()), 20
     )
     assert sum(counts) == 1
-    new = sender.texts(chat)[before:]
-    assert len([t for t in new if "МОГ быть создан" in t]) == 1
-    assert "«Долги ноябрь»" in new[-1] and "номеров: 2" in new[-1]
+    # Told once, on top of the summary, edited in place (no new message in a private chat).
+    assert len(sender.fake.messages(chat.id)) == before
+    texts = sender.texts(chat)
+    assert len([t for t in texts if "возможно, уже создан" in t]) == 1
+    assert "«Долги ноябрь»" in texts[-1] and "номеров: 2" in texts[-1]
     assert RESEND in {b["text"] for b in sender.fake.last_message(chat.id).buttons}
     assert await sender.deps.inflight.scan() == []
     assert await asyncio.wait_for(_sweeper(c).sweep(), 10) == 0  # reported is released
@@ -83,7 +85,7 @@ async def test_a_beating_sender_is_not_reported_however_long_its_post(
 ) -> None:
     # Short heartbeats so that the POST outlives several TTLs.
     monkeypatch.setattr("bot.drafts.HEARTBEAT_TTL_SECONDS", 1)
-    monkeypatch.setattr("bot.dialog.handlers.summary.HEARTBEAT_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr("bot.dialog.submission.HEARTBEAT_EVERY_SECONDS", 0.2)
     sender = make_bot_under_test(campaign_api_read_timeout=10.0)
     other = make_bot_under_test()
     chat = sender.fake.add_chat(Chat.private(ANNA))
@@ -99,7 +101,7 @@ async def test_a_beating_sender_is_not_reported_however_long_its_post(
     await sender.settle()
     assert reports == 0
     texts = sender.texts(chat)
-    assert not any("МОГ быть создан" in t for t in texts)
+    assert not any("возможно, уже создан" in t for t in texts)
     assert CREATED in sender.last_text(chat) and SUMMARY not in sender.last_text(chat)
     assert await sender.deps.inflight.scan() == []
 
@@ -168,7 +170,7 @@ async def test_in_a_group_the_report_goes_to_the_owner(
     await sender.backend.storage.set_data(key, data)
     assert await asyncio.wait_for(_sweeper(other).sweep(), 10) == 1
     last = sender.fake.last_message(group.id)
-    assert "МОГ быть создан" in (last.text or "") and "Анна" in (last.text or "")
+    assert "возможно, уже создан" in (last.text or "") and "Анна" in (last.text or "")
     assert RESEND in {b["text"] for b in last.buttons}
     assert await sender.press(group, ANNA, RESEND)
     await sender.settle()
@@ -192,7 +194,7 @@ async def test_a_new_draft_started_beside_is_left_alone_by_the_report(
     before = await sender.backend.storage.get_data(key)
     assert await asyncio.wait_for(_sweeper(other).sweep(), 10) == 1
     text = sender.last_text(chat)
-    assert "МОГ быть создан" in text and "«Долги ноябрь»" in text and "/new" in text
+    assert "возможно, уже создан" in text and "«Долги ноябрь»" in text and "/new" in text
     assert await sender.backend.storage.get_data(key) == before
     assert await sender.backend.storage.get_state(key) == "CampaignForm:description"
     assert sender.api.campaign_requests == []

@@ -95,7 +95,7 @@ async def test_a_campaign_under_the_documented_acl_with_a_forged_list_refused(
     # The submission runs after the press is handled: answer only once the list is asked.
     await fake_telegram.wait_for_message(
         chat.id,
-        lambda m: m.message_id >= expired.message_id and "Отправьте список" in (m.text or ""),
+        lambda m: m.message_id >= expired.message_id and "Пришлите список" in (m.text or ""),
         timeout=STEP,
     )
     assert campaign_api.campaign_requests == []

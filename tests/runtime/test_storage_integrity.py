@@ -93,7 +93,7 @@ async def test_a_forged_draft_is_dropped_with_a_message(
     assert await redis.exists(data_key, state_key) == 0
     # Nothing left to be tricked with: the next answer is no dialog, /new starts afresh.
     assert await app.say(chat, ANNA, "/new", reply=False)
-    assert "Название" in app.last_text(chat) or "назван" in app.last_text(chat).lower()
+    assert "Название" in app.last_text(chat) or "назов" in app.last_text(chat).lower()
 
 
 async def test_a_forged_message_answer_is_told_once_and_a_command_still_works(

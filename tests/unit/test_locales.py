@@ -153,7 +153,7 @@ def test_en_catalog_is_valid() -> None:
         ("✅ Create", "✅ Создать"),
         ("« Back to summary", "« К сводке"),
         ("📋 <b>Check the campaign</b>", "📋 <b>Проверьте обзвон</b>"),
-        ("Phones: {value}", "Номеров: {value}"),
+        ("Numbers: {value}", "Номеров: {value}"),
     ],
     ids=["create", "back-to-summary", "check-heading", "phones"],
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandStart, StateFilter
@@ -20,16 +19,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.dialog.callbacks import DraftChoice, Ignore, PickLanguage
-from bot.dialog.flow import Dialog, mention, new_draft, step_after
+from bot.dialog.conversation import Conversation, mention
+from bot.dialog.draft import Draft, new_draft
 from bot.dialog.guards import AddressedToBot, answer_dialog_over
-from bot.dialog.handlers.summary import (
+from bot.dialog.handlers.steps import cancel_draft
+from bot.dialog.handlers.summary import offer_beside, start_beside
+from bot.dialog.states import CampaignForm, LanguageForm, ResumeForm
+from bot.dialog.steps import BY_CODE, step_after, step_of_state
+from bot.dialog.submission import (
     UNKNOWN_OUTCOME_ACTIONS,
-    offer_beside,
-    report_interrupted,
-    start_beside,
+    guard_busy,
     unknown_outcome_text,
 )
-from bot.dialog.states import FIELD_STATES, STATE_FIELDS, CampaignForm, LanguageForm, ResumeForm
 from bot.middlewares.i18n import LanguagePreference
 
 log = logging.getLogger("bot.dialog")
@@ -41,19 +42,20 @@ EXAMPLE_CSV = (
 LANGUAGES = {"ru": "Русский", "en": "English"}
 
 
-async def start_draft(dialog: Dialog) -> None:
+async def start_draft(dialog: Conversation, *, live: int | None = None) -> None:
     # No clear() first: ask() replaces state and data in one write. Two writes would let a
     # crash between them leave the update marked handled with the draft gone (the user
     # sees the first question, and their answer finds no draft).
-    data = new_draft(dialog.user.id, dialog.chat.id, dialog.deps.presets)
+    draft = new_draft(dialog.user.id, dialog.chat.id, dialog.deps.presets)
+    draft.live = live  # a message of the old draft that the new one may take over
     log.info(
-        "draft started dialog=%s chat=%s user=%s", data["dialog"], dialog.chat.id, dialog.user.id
+        "draft started dialog=%s chat=%s user=%s", draft.dialog, dialog.chat.id, dialog.user.id
     )
-    await dialog.ask(step_after(None, data), data, note=_("🆕 New campaign."))
+    await dialog.ask(step_after(None, draft), draft)
 
 
-def has_open_draft(raw_state: str | None, data: dict[str, Any]) -> bool:
-    if not data.get("dialog") or raw_state is None:
+def has_open_draft(raw_state: str | None, draft: Draft | None) -> bool:
+    if draft is None or raw_state is None:
         return False
     return raw_state == ResumeForm.choose.state or raw_state in CampaignForm.__state_names__
 
@@ -87,27 +89,40 @@ async def cmd_help(message: Message) -> None:
     )
 
 
-async def cmd_new(message: Message, dialog: Dialog, raw_state: str | None) -> None:
-    data = await dialog.state.get_data()
-    status = await dialog.submission_status(data)
-    if status == "live":
-        await offer_beside(dialog, data)
-    elif status == "dead":
-        await report_interrupted(dialog, data)
-    elif has_open_draft(raw_state, data) and not is_untouched(raw_state, data):
-        await ask_resume(dialog, data, raw_state)
-    else:
-        if data.get("dialog"):
-            # Nothing answered yet: nothing to ask about. The new draft's one write
-            # replaces it; only its buttons go.
-            await dialog.clear_keyboards(data)
-        await start_draft(dialog)
+async def cmd_new(message: Message, dialog: Conversation, raw_state: str | None) -> None:
+    from bot.dialog.teamdesk import start_handoff, wizard_in_group
+
+    if dialog.group and not wizard_in_group(dialog):
+        # The group gets one short answer with a link; the wizard (and the list) stay in
+        # the private chat.
+        await start_handoff(dialog, message.message_id)
+        return
+    draft = dialog.draft
+
+    async def beside() -> None:
+        assert draft is not None
+        await offer_beside(dialog, draft)
+
+    if await guard_busy(dialog, draft, on_live=beside):
+        return
+    if (
+        draft is not None
+        and has_open_draft(raw_state, draft)
+        and not is_untouched(raw_state, draft)
+    ):
+        await ask_resume(dialog, draft, raw_state)
+        return
+    if draft is not None:
+        # Nothing answered yet: nothing to ask about. The new draft's one write
+        # replaces it; only its buttons go.
+        await dialog.clear_keyboards(draft)
+    await start_draft(dialog)
 
 
-def is_untouched(raw_state: str | None, data: dict[str, Any]) -> bool:
+def is_untouched(raw_state: str | None, draft: Draft) -> bool:
     """Still at its first question: starting over loses nothing."""
-    first = FIELD_STATES.get(step_after(None, data))
-    return first is not None and raw_state == first.state
+    first = BY_CODE.get(step_after(None, draft))
+    return first is not None and raw_state == first.state.state
 
 
 # --- /new over an open draft: continue it or start over -------------------------------------
@@ -126,12 +141,12 @@ RESTART_WORDS = {
 
 
 async def ask_resume(
-    dialog: Dialog, data: dict[str, Any], raw_state: str | None, *, note: str | None = None
+    dialog: Conversation, draft: Draft, raw_state: str | None, *, note: str | None = None
 ) -> None:
     """Never drop a draft without a word: ask, and remember the question it was at."""
     if raw_state != ResumeForm.choose.state:
-        data["resume_state"] = raw_state
-    name = data.get("name")
+        draft.resume_state = raw_state
+    name = draft.name
     text = (
         _("You have a draft «{name}»: continue or start over?").format(name=html.quote(name))
         if name
@@ -146,37 +161,40 @@ async def ask_resume(
         return InlineKeyboardButton(
             text=label,
             callback_data=DraftChoice(
-                owner=dialog.user.id, dialog=data["dialog"], action=action
+                owner=dialog.user.id, dialog=draft.dialog, action=action
             ).pack(),
         )
 
     rows = [[button(_("▶️ Continue"), "continue"), button(_("🆕 Start over"), "restart")]]
     message_id = await dialog.send(text, rows)
     # One of the draft's messages: its buttons go when the draft goes on or is discarded.
-    data.setdefault("kb_msgs", []).append(message_id)
-    await dialog.state.set_state(ResumeForm.choose)
-    await dialog.state.set_data(data)
+    # It is the live one now: the draft goes on in it.
+    draft.kb_msgs.append(message_id)
+    if not dialog.group:
+        draft.live = message_id
+    await dialog.save(draft, ResumeForm.choose)
 
 
-async def resume_draft(dialog: Dialog, data: dict[str, Any]) -> None:
+async def resume_draft(dialog: Conversation, draft: Draft) -> None:
     """The current question again, or the summary with what can be done at it."""
-    previous = data.pop("resume_state", None)
+    previous, draft.resume_state = draft.resume_state, None
+    step = step_of_state(previous)
     if previous == CampaignForm.summary.state:
-        if data.get("outcome_unknown"):
+        if draft.outcome_unknown:
             await dialog.show_summary(
-                data, note=unknown_outcome_text(), actions=UNKNOWN_OUTCOME_ACTIONS
+                draft, note=unknown_outcome_text(), actions=UNKNOWN_OUTCOME_ACTIONS
             )
         else:
-            await dialog.show_summary(data)
-    elif previous in STATE_FIELDS:
-        await dialog.ask(STATE_FIELDS[previous], data)
+            await dialog.show_summary(draft)
+    elif step is not None:
+        await dialog.ask(step.code, draft)
     else:
         await start_draft(dialog)
 
 
-async def restart_draft(dialog: Dialog, data: dict[str, Any]) -> None:
-    name = data.get("name")
-    await dialog.discard(data)
+async def restart_draft(dialog: Conversation, draft: Draft) -> None:
+    name = draft.name
+    await dialog.discard(draft)
     text = (
         _("Draft «{name}» deleted.").format(name=html.quote(name))
         if name
@@ -188,19 +206,21 @@ async def restart_draft(dialog: Dialog, data: dict[str, Any]) -> None:
 
 
 async def process_draft_choice(
-    callback: CallbackQuery, callback_data: DraftChoice, dialog: Dialog, raw_state: str | None
+    callback: CallbackQuery, callback_data: DraftChoice, dialog: Conversation, raw_state: str | None
 ) -> None:
     # DraftGuard has checked the owner, the dialog and the pressed message.
-    data = await dialog.state.get_data()
+    draft = dialog.draft
+    assert draft is not None
     if callback_data.action == "beside":
+
+        async def beside() -> None:
+            await start_beside(dialog, draft)
+
+        if await guard_busy(dialog, draft, callback=callback, on_live=beside):
+            return
         await callback.answer()
-        status = await dialog.submission_status(data)
-        if status == "live":
-            await start_beside(dialog, data)
-        elif status == "dead":
-            await report_interrupted(dialog, data)
-        elif has_open_draft(raw_state, data):  # its result came meanwhile
-            await ask_resume(dialog, data, raw_state)
+        if has_open_draft(raw_state, draft):  # its result came meanwhile
+            await ask_resume(dialog, draft, raw_state)
         else:
             await start_draft(dialog)
         return
@@ -209,22 +229,24 @@ async def process_draft_choice(
         return
     await callback.answer()
     if callback_data.action == "continue":
-        await resume_draft(dialog, data)
+        await resume_draft(dialog, draft)
     else:
-        await restart_draft(dialog, data)
+        await restart_draft(dialog, draft)
 
 
-async def process_resume_answer(message: Message, dialog: Dialog) -> None:
+async def process_resume_answer(message: Message, dialog: Conversation) -> None:
     word = (message.text or "").strip().lower().rstrip("!.")
     word = re.sub(r"^[^\wа-яё]+", "", word)
-    data = await dialog.state.get_data()
+    draft = dialog.draft
+    if draft is None:
+        return  # pragma: no cover - ResumeForm always has its draft
     if word in CONTINUE_WORDS:
-        await resume_draft(dialog, data)
+        await resume_draft(dialog, draft)
     elif word in RESTART_WORDS:
-        await restart_draft(dialog, data)
+        await restart_draft(dialog, draft)
     else:
         note = "❗ " + _("Type «продолжить» or «заново», or press a button.")
-        await ask_resume(dialog, data, ResumeForm.choose.state, note=note)
+        await ask_resume(dialog, draft, ResumeForm.choose.state, note=note)
 
 
 async def process_resume_pending(callback: CallbackQuery) -> None:
@@ -232,20 +254,18 @@ async def process_resume_pending(callback: CallbackQuery) -> None:
     await callback.answer(_("First choose: continue the draft or start over."), show_alert=True)
 
 
-async def cmd_cancel(message: Message, dialog: Dialog) -> None:
-    data = await dialog.state.get_data()
-    status = await dialog.submission_status(data)
-    if status == "dead":
-        await report_interrupted(dialog, data)
+async def cmd_cancel(message: Message, dialog: Conversation, raw_state: str | None) -> None:
+    draft = dialog.draft
+    if await guard_busy(dialog, draft):
         return
-    if status == "live":
-        await message.reply(_("The campaign is being created right now. Wait for the answer."))
-        return
-    if await dialog.state.get_state() is None:
+    if raw_state is None:
         await message.reply(_("Nothing to cancel. /new — new campaign"))
         return
-    await dialog.discard(data)
-    await message.reply(_("Cancelled. /new — new campaign"))
+    if draft is None:  # a state without a draft (the language question)
+        await dialog.state.clear()
+        await message.reply(_("Cancelled. /new — new campaign"))
+        return
+    await cancel_draft(dialog, draft)
 
 
 async def cmd_language(message: Message, state: FSMContext) -> None:

@@ -8,24 +8,28 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.dialog.flow import Dialog
+from bot.dialog.conversation import Conversation
 from bot.dialog.guards import AddressedToBot, answer_dialog_over
-from bot.dialog.states import STATE_FIELDS, CampaignForm
+from bot.dialog.states import CampaignForm, StepCode
+from bot.dialog.steps import step_of_state
 
 
-async def process_wrong_input(message: Message, dialog: Dialog, raw_state: str | None) -> None:
-    current = raw_state
-    data = await dialog.state.get_data()
-    if current == CampaignForm.summary.state:
-        await dialog.show_summary(data, note=_("Press a button or type «создать»."))
+async def process_wrong_input(
+    message: Message, dialog: Conversation, raw_state: str | None
+) -> None:
+    draft = dialog.draft
+    step = step_of_state(raw_state)
+    if draft is None:
+        return  # pragma: no cover - a CampaignForm state always has its draft
+    if raw_state == CampaignForm.summary.state or step is None:
+        await dialog.show_summary(draft, note=_("Press a button or type «создать»."))
         return
-    code = STATE_FIELDS[current or ""]
     hint = (
         _("I need a file or numbers as text.")
-        if code == "ph"
+        if step.code == StepCode.PHONES
         else _("I need a text answer or a button.")
     )
-    await dialog.ask(code, data, note="❗ " + hint)
+    await dialog.ask(step.code, draft, note="❗ " + hint)
 
 
 async def process_unknown_command(message: Message) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -21,7 +20,8 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import gettext as _
 
 from bot.dialog.callbacks import ListChoice
-from bot.dialog.flow import Dialog
+from bot.dialog.conversation import Conversation
+from bot.dialog.draft import Draft, ListFile
 from bot.dialog.guards import AddressedToBot
 from bot.dialog.render import (
     clip,
@@ -29,48 +29,51 @@ from bot.dialog.render import (
     ingest_report,
     join_keys,
     missing_params,
+    number,
     reject_reason_text,
 )
-from bot.dialog.states import CampaignForm
+from bot.dialog.states import CampaignForm, StepCode
 from bot.phones import IngestError, IngestResult, build_report, ingest_text
 
 log = logging.getLogger("bot.dialog")
 _MAX_ALTERNATIVES = 6  # a phone screen's worth of buttons
 
 
-async def process_phones_file(message: Message, dialog: Dialog, bot: Bot) -> None:
+async def process_phones_file(message: Message, dialog: Conversation, bot: Bot) -> None:
     document = message.document
-    assert document is not None
+    assert document is not None and dialog.draft is not None
     deps = dialog.deps
-    data = await dialog.state.get_data()
-    data["reply_to"] = message.message_id
+    draft = dialog.draft
+    draft.reply_to = message.message_id
     limits = deps.ingest_limits
     if document.file_size and document.file_size > limits.max_bytes:
         error = IngestError("too_large", limit=limits.max_bytes)
-        await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
+        await dialog.ask(StepCode.PHONES, draft, note="❗ " + ingest_error_text(error))
         return
     status = await message.reply(_("⏳ Reading the file…"))
     filename = document.file_name or "list"
-    result = await read_list(dialog, bot, document.file_id, filename, status.message_id, None)
-    if result is None:
-        await dialog.ask("ph", data)
+    result = await read_list(dialog, bot, document.file_id, filename, None)
+    if isinstance(result, str):
+        # The progress message goes; the question, edited in place, says why on top.
+        with contextlib.suppress(TelegramAPIError):
+            await bot.delete_message(dialog.chat.id, status.message_id)
+        await dialog.ask(StepCode.PHONES, draft, note=result)
         return
     # The file_id, not the bytes: a choice among the report's alternatives downloads it
     # again, so the draft stays small (and JSON-safe).
-    previous = data.get("list_file") or {}
-    data["list_file"] = {"id": document.file_id, "name": filename, "n": previous.get("n", 0) + 1}
-    await accept_list(result, dialog, data, status.message_id)
+    uploads = draft.list_file.n if draft.list_file else 0
+    draft.list_file = ListFile(id=document.file_id, name=filename, n=uploads + 1)
+    await accept_list(result, dialog, draft, status.message_id)
 
 
 async def read_list(
-    dialog: Dialog,
+    dialog: Conversation,
     bot: Bot,
     file_id: str,
     filename: str,
-    status_id: int,
     choice: tuple[str, int] | None,
-) -> IngestResult | None:
-    """Download and read a list file; on failure the status message says why (None)."""
+) -> IngestResult | str:
+    """Download and read a list file: the result, or why it cannot be used (a text)."""
     deps = dialog.deps
     limits = deps.ingest_limits
     try:
@@ -81,8 +84,7 @@ async def read_list(
                 return await deps.ingest(buffer.getvalue(), filename, limits)
             return await deps.ingest(buffer.getvalue(), filename, limits, choice=choice)
     except IngestError as error:
-        await dialog.replace(status_id, "❗ " + ingest_error_text(error))
-        return None
+        return "❗ " + ingest_error_text(error)
     except TelegramBadRequest as error:
         log.info("list download refused: %s", error.message)
         too_big = "too big" in error.message.lower()
@@ -91,23 +93,22 @@ async def read_list(
             if too_big
             else _("Telegram did not give me the file. Send it again.")
         )
-        await dialog.replace(status_id, "❗ " + text)
-        return None
+        return "❗ " + text
     except (TimeoutError, TelegramAPIError, OSError) as error:
         log.warning("list download failed: %s", type(error).__name__)
-        await dialog.replace(
-            status_id, "❗ " + _("Telegram did not give me the file. Send it again.")
-        )
-        return None
+        return "❗ " + _("Telegram did not give me the file. Send it again.")
 
 
 async def process_list_choice(
-    callback: CallbackQuery, callback_data: ListChoice, dialog: Dialog, draft: dict[str, Any]
+    callback: CallbackQuery, callback_data: ListChoice, dialog: Conversation
 ) -> None:
     """A report's alternative: the same file read again that way, without a new upload."""
-    file = draft.get("list_file") or {}
+    draft = dialog.draft
+    assert draft is not None
+    file = draft.list_file
     if (
-        file.get("n") != callback_data.file
+        file is None
+        or file.n != callback_data.file
         or callback_data.kind not in ("col", "sheet")
         or callback_data.index < 0
     ):
@@ -119,16 +120,17 @@ async def process_list_choice(
             await callback.message.edit_reply_markup(reply_markup=None)
     status_id = await dialog.send(_("⏳ Reading the file…"))
     choice = (callback_data.kind, callback_data.index)
-    result = await read_list(dialog, dialog.bot, file["id"], file["name"], status_id, choice)
-    if result is None:
+    result = await read_list(dialog, dialog.bot, file.id, file.name, choice)
+    if isinstance(result, str):
+        await dialog.replace(status_id, result)
         return  # the draft keeps the list it had; its summary is still the last question
     await accept_list(result, dialog, draft, status_id)
 
 
 def alternative_rows(
-    result: IngestResult, owner: int, data: dict[str, Any]
+    result: IngestResult, owner: int, draft: Draft
 ) -> list[list[InlineKeyboardButton]]:
-    file = data.get("list_file")
+    file = draft.list_file
     if not file or not result.alternatives:
         return []
     rows = []
@@ -139,49 +141,47 @@ def alternative_rows(
             if kind == "col"
             else _("Another sheet: «{name}»").format(name=label)
         )
-        button = ListChoice(
-            owner=owner, dialog=data["dialog"], file=file["n"], kind=kind, index=index
-        )
+        button = ListChoice(owner=owner, dialog=draft.dialog, file=file.n, kind=kind, index=index)
         rows.append([InlineKeyboardButton(text=text, callback_data=button.pack())])
     return rows
 
 
-async def process_phones_text(message: Message, dialog: Dialog) -> None:
+async def process_phones_text(message: Message, dialog: Conversation) -> None:
     """Numbers pasted as a message, or a contact card shared from the phone book."""
     text = message.contact.phone_number if message.contact else message.text
-    assert text is not None
-    data = await dialog.state.get_data()
-    data["reply_to"] = message.message_id
+    assert text is not None and dialog.draft is not None
+    draft = dialog.draft
+    draft.reply_to = message.message_id
     try:
         result = ingest_text(text, dialog.deps.ingest_limits)
     except IngestError as error:
-        await dialog.ask("ph", data, note="❗ " + ingest_error_text(error))
+        await dialog.ask(StepCode.PHONES, draft, note="❗ " + ingest_error_text(error))
         return
     # Pasted text is read at once: no progress message to show.
-    data.pop("list_file", None)  # the report's alternatives were the file's
-    await accept_list(result, dialog, data, None)
+    draft.list_file = None  # the report's alternatives were the file's
+    await accept_list(result, dialog, draft, None)
 
 
 async def accept_list(
-    result: IngestResult, dialog: Dialog, data: dict[str, Any], status_id: int | None
+    result: IngestResult, dialog: Conversation, draft: Draft, status_id: int | None
 ) -> None:
-    """Show what became of the rows; keep the list and go on, or ask again when none fit."""
+    """Show what became of the rows, with the rejected-rows file; keep the list and go on,
+    or ask again when none fit. The wizard then goes on below the report."""
     deps = dialog.deps
     report = ingest_report(
-        result, locale=dialog.i18n.current_locale, mask=dialog.group, describe=reject_reason_text
+        result, locale=dialog.locale, mask=dialog.group, describe=reject_reason_text
     )
     if result.accepted == 0:
-        await dialog.replace(status_id, report)
-        await dialog.ask("ph", data, note="❗ " + _("No valid number in the list."))
-        return
-    missing = missing_params({**data, "add_data_keys": result.phones.keys}, deps.presets)
-    if missing:
-        report += "\n\n" + _("⚠️ The file lacks the scenario's parameters: {keys}").format(
-            keys=join_keys(missing)
-        )
+        report += "\n\n❗ " + _("No valid number in the list. Send another one.")
+    else:
+        missing = missing_params(draft.scenario, result.phones.keys, deps.presets)
+        if missing:
+            report += "\n\n" + _("⚠️ The file lacks the scenario's parameters: {keys}").format(
+                keys=join_keys(missing)
+            )
     # The report takes the progress message's place, or comes anew after pasted numbers.
     report_id = await dialog.replace(status_id, report)
-    rows = alternative_rows(result, dialog.user.id, data)
+    rows = alternative_rows(result, dialog.user.id, draft)
     if rows:
         with contextlib.suppress(TelegramAPIError):
             await dialog.bot.edit_message_reply_markup(
@@ -190,44 +190,55 @@ async def accept_list(
                 reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
             )
     if result.rejected_total or result.left_out:
-        content = await asyncio.to_thread(
-            build_report, result, reject_reason_text, left_out_title=_("Other numbers")
-        )
-        caption = []
-        if result.rejected_total:
-            caption.append(_("Rejected rows: {count}").format(count=result.rejected_total))
-        if result.left_out:
-            caption.append(
-                _("Other numbers from cells, not used: {count}").format(
-                    count=len(result.left_out)
-                )
-            )
-        await dialog.bot.send_document(
-            dialog.chat.id,
-            BufferedInputFile(content, filename="rejected.xlsx"),
-            message_thread_id=dialog.thread_id,
-            caption="\n".join(caption),
-            reply_parameters=ReplyParameters(
-                message_id=report_id, allow_sending_without_reply=True
-            ),
-        )
+        # Also when nothing was accepted: that is when it is needed most.
+        await send_rejected(result, dialog, report_id)
+    # The wizard's live message moves below the report (it is folded into the next one).
+    await dialog.retire_live(draft)
+    if result.accepted == 0:
+        await dialog.ask(StepCode.PHONES, draft)
+        return
     blob = await asyncio.to_thread(result.phones.to_bytes)
-    old_ref = data.get("phones_ref")
-    data["phones_ref"] = await deps.phone_lists.put(blob)
+    old_ref = draft.phones_ref
+    draft.phones_ref = await deps.phone_lists.put(blob)
     if old_ref:
         await deps.phone_lists.delete(old_ref)
-    data["phones_count"] = result.accepted
-    data["add_data_keys"] = list(result.phones.keys)
-    data["phone_column"] = result.phone_column
+    draft.phones_count = result.accepted
+    draft.add_data_keys = list(result.phones.keys)
+    draft.phone_column = result.phone_column
     log.info(
         "list accepted dialog=%s rows=%d accepted=%d rejected=%d bytes=%d",
-        data.get("dialog"),
+        draft.dialog,
         result.rows_read,
         result.accepted,
         result.rejected_total,
         len(blob),
     )
-    await dialog.advance("ph", data)
+    await dialog.advance(StepCode.PHONES, draft)
+
+
+async def send_rejected(result: IngestResult, dialog: Conversation, report_id: int) -> None:
+    content = await asyncio.to_thread(
+        build_report, result, reject_reason_text, left_out_title=_("Other numbers")
+    )
+    locale = dialog.locale
+    caption = []
+    if result.rejected_total:
+        caption.append(
+            _("Rejected rows: {count}").format(count=number(result.rejected_total, locale))
+        )
+    if result.left_out:
+        caption.append(
+            _("Other numbers from cells, not used: {count}").format(
+                count=number(len(result.left_out), locale)
+            )
+        )
+    await dialog.bot.send_document(
+        dialog.chat.id,
+        BufferedInputFile(content, filename="rejected.xlsx"),
+        message_thread_id=dialog.thread_id,
+        caption="\n".join(caption),
+        reply_parameters=ReplyParameters(message_id=report_id, allow_sending_without_reply=True),
+    )
 
 
 def create_router() -> Router:

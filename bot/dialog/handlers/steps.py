@@ -1,227 +1,135 @@
-"""The wizard's questions from scenario to interval: typed answers and their buttons."""
+"""The wizard's questions from scenario to interval: typed answers and their buttons.
+
+Generic over the step table (bot/dialog/steps.py): one handler for typed answers in any
+step state, one for answer buttons; nothing here names a step but the date's calendar.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.dialog.callbacks import Answer, Back, CalendarPage
-from bot.dialog.flow import SUMMARY, Dialog, first_missing, step_before
-from bot.dialog.guards import AddressedToBot
-from bot.dialog.parsing import (
-    AnswerError,
-    check_date,
-    check_window_for_date,
-    make_window,
-    parse_attempts,
-    parse_date,
-    parse_description,
-    parse_interval,
-    parse_name,
-    parse_window,
-)
-from bot.dialog.questions import build_question
+from bot.dialog.answers import AnswerContext
+from bot.dialog.callbacks import Answer, Back, CalendarPage, Quit
+from bot.dialog.conversation import Conversation
+from bot.dialog.draft import Draft
+from bot.dialog.guards import AddressedToBot, answer_dialog_over
+from bot.dialog.parsing import AnswerError
 from bot.dialog.render import answer_error_text
-from bot.dialog.states import STATE_FIELDS, CampaignForm
-from bot.presets import Presets
-
-SKIP_WORDS = {"-", "—", "пропустить", "skip", "нет", "no", "без описания"}
-
-
-def _pick(options: list[tuple[str, str]], raw: str) -> str:
-    """A choice by button key, by its number in the list, or by its title."""
-    value = raw.strip().lower().rstrip(".")
-    for index, (key, title) in enumerate(options, 1):
-        if value in (key.lower(), str(index), title.lower()):
-            return key
-    raise AnswerError("choice_unknown")
+from bot.dialog.states import CampaignForm, StepCode
+from bot.dialog.steps import BY_CODE, STEPS, SUMMARY, first_missing, step_before, step_of_state
+from bot.dialog.submission import guard_busy
 
 
-def apply_answer(
-    code: str,
-    raw: str,
-    data: dict[str, Any],
-    *,
-    presets: Presets,
-    now: dt.datetime,
-    from_button: bool,
-) -> None:
-    """Validate one answer and store it in the draft; raises AnswerError."""
-    today = now.date()
-    if code == "sc":
-        data["scenario"] = _pick([(s.key, s.title) for s in presets.scenarios], raw)
-    elif code == "cl":
-        data["caller"] = _pick([(c.key, c.title) for c in presets.callers], raw)
-    elif code == "nm":
-        data["name"] = parse_name(raw)
-    elif code == "ds":
-        data["description"] = "" if raw.strip().lower() in SKIP_WORDS else parse_description(raw)
-    elif code == "dt":
-        date = (
-            check_date(dt.date.fromisoformat(raw), today) if from_button else parse_date(raw, today)
-        )
-        data["date"] = date.isoformat()
-        if data.get("start"):
-            window = make_window(
-                dt.time.fromisoformat(data["start"]), dt.time.fromisoformat(data["end"])
-            )
-            try:
-                check_window_for_date(window, date, now)
-            except AnswerError:
-                # The window no longer fits the new date: ask it again.
-                data.pop("start", None)
-                data.pop("end", None)
-    elif code == "wn":
-        if from_button:
-            start, end = raw.split("-")
-            window = make_window(
-                dt.time(int(start[:2]), int(start[2:])), dt.time(int(end[:2]), int(end[2:]))
-            )
-        else:
-            window = parse_window(raw)
-        if data.get("date"):
-            check_window_for_date(window, dt.date.fromisoformat(data["date"]), now)
-        data["start"] = f"{window.start:%H:%M}"
-        data["end"] = f"{window.end:%H:%M}"
-    elif code == "at":
-        data["attempts"] = parse_attempts(raw)
-    elif code == "iv":
-        data["interval"] = parse_interval(raw)
-    else:  # pragma: no cover - the codes are a closed set
-        raise KeyError(code)
+def refusal(error: AnswerError) -> str:
+    return "❗ " + answer_error_text(error)
 
 
 async def answer_step(
-    code: str, raw: str, dialog: Dialog, *, from_button: bool, data: dict[str, Any] | None = None
+    code: str, raw: str, dialog: Conversation, draft: Draft, *, from_button: bool
 ) -> None:
-    data = data if data is not None else await dialog.state.get_data()
+    """Check one answer against its step's applier: stored and on to the next step, or the
+    same question again (edited in place) with the refusal on top."""
+    step = BY_CODE[code]
+    assert step.apply is not None
     if dialog.reply_to and not from_button:
-        data["reply_to"] = dialog.reply_to
+        draft.reply_to = dialog.reply_to
+    ctx = AnswerContext(presets=dialog.deps.presets, now=dialog.deps.now(), from_button=from_button)
     try:
-        apply_answer(
-            code,
-            raw,
-            data,
-            presets=dialog.deps.presets,
-            now=dialog.deps.now(),
-            from_button=from_button,
-        )
+        step.apply(draft, raw, ctx)
     except AnswerError as error:
-        await dialog.ask(code, data, note="❗ " + answer_error_text(error))
+        await dialog.ask(code, draft, note=refusal(error))
         return
     except ValueError:
         if not from_button:
             raise
         # Button data no button of ours carries (forged): asked again, nothing stored.
-        await dialog.ask(code, data, note="❗ " + answer_error_text(AnswerError("choice_unknown")))
+        await dialog.ask(code, draft, note=refusal(AnswerError("choice_unknown")))
         return
-    await dialog.advance(code, data)
+    await dialog.advance(code, draft)
 
 
-async def process_scenario(message: Message, dialog: Dialog) -> None:
-    await answer_step("sc", message.text or "", dialog, from_button=False)
-
-
-async def process_caller(message: Message, dialog: Dialog) -> None:
-    await answer_step("cl", message.text or "", dialog, from_button=False)
-
-
-async def process_name(message: Message, dialog: Dialog) -> None:
-    await answer_step("nm", message.text or "", dialog, from_button=False)
-
-
-async def process_description(message: Message, dialog: Dialog) -> None:
-    await answer_step("ds", message.text or "", dialog, from_button=False)
-
-
-async def process_date(message: Message, dialog: Dialog) -> None:
-    await answer_step("dt", message.text or "", dialog, from_button=False)
-
-
-async def process_window(message: Message, dialog: Dialog) -> None:
-    await answer_step("wn", message.text or "", dialog, from_button=False)
-
-
-async def process_attempts(message: Message, dialog: Dialog) -> None:
-    await answer_step("at", message.text or "", dialog, from_button=False)
-
-
-async def process_interval(message: Message, dialog: Dialog) -> None:
-    await answer_step("iv", message.text or "", dialog, from_button=False)
-
-
-TYPED_ANSWERS = {
-    CampaignForm.scenario: process_scenario,
-    CampaignForm.caller: process_caller,
-    CampaignForm.name: process_name,
-    CampaignForm.description: process_description,
-    CampaignForm.date: process_date,
-    CampaignForm.window: process_window,
-    CampaignForm.attempts: process_attempts,
-    CampaignForm.interval: process_interval,
-}
+async def process_typed(message: Message, dialog: Conversation, raw_state: str | None) -> None:
+    step = step_of_state(raw_state)
+    if step is None or step.apply is None or dialog.draft is None:
+        return  # pragma: no cover - the filter lets only typed step states through
+    await answer_step(step.code, message.text or "", dialog, dialog.draft, from_button=False)
 
 
 async def process_button(
-    callback: CallbackQuery,
-    callback_data: Answer,
-    dialog: Dialog,
-    draft: dict[str, Any],
-    raw_state: str | None,
+    callback: CallbackQuery, callback_data: Answer, dialog: Conversation, raw_state: str | None
 ) -> None:
-    if STATE_FIELDS.get(raw_state or "") != callback_data.field:
+    step = step_of_state(raw_state)
+    if step is None or step.code != callback_data.field or dialog.draft is None:
         await callback.answer(_("This question was already answered."))
         return
     await callback.answer()
     await answer_step(
-        callback_data.field, callback_data.value, dialog, from_button=True, data=draft
+        callback_data.field, callback_data.value, dialog, dialog.draft, from_button=True
     )
 
 
 async def process_calendar_page(
-    callback: CallbackQuery, callback_data: CalendarPage, dialog: Dialog, draft: dict[str, Any]
+    callback: CallbackQuery, callback_data: CalendarPage, dialog: Conversation
 ) -> None:
+    """«Another date» and the calendar's ‹ ›: the same question, that month's days."""
     await callback.answer()
     try:
         month = dt.date.fromisoformat(f"{callback_data.month}-01")
     except ValueError:
         return  # forged data: no page of ours carries it
-    question = build_question(
-        "dt",
-        {**draft, "date": month.isoformat()},
-        owner=callback.from_user.id,
-        presets=dialog.deps.presets,
-        today=dialog.deps.now().date(),
-        locale=dialog.i18n.current_locale,
-        can_go_back=step_before("dt", draft) is not None,
-    )
+    draft = dialog.draft
+    assert draft is not None  # DraftGuard let it through
+    _text, rows, _hint = dialog.question_screen(StepCode.DATE, draft, month=month)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=question.rows)
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
         )
 
 
-async def process_back(
-    callback: CallbackQuery, callback_data: Back, dialog: Dialog, draft: dict[str, Any]
-) -> None:
+async def process_back(callback: CallbackQuery, callback_data: Back, dialog: Conversation) -> None:
     await callback.answer()
-    if draft.get("editing"):
+    draft = dialog.draft
+    assert draft is not None
+    if draft.editing:
         await dialog.ask(first_missing(draft) or SUMMARY, draft)
         return
     previous = step_before(callback_data.field, draft)
     await dialog.ask(previous or callback_data.field, draft)
 
 
+async def process_quit(callback: CallbackQuery, dialog: Conversation) -> None:
+    """«Cancel» under a question (or the summary's): as /cancel."""
+    draft = dialog.draft
+    if draft is None:
+        await answer_dialog_over(callback)
+        return
+    if await guard_busy(dialog, draft, callback=callback):
+        return
+    await callback.answer()
+    await cancel_draft(dialog, draft)
+
+
+async def cancel_draft(dialog: Conversation, draft: Draft) -> None:
+    from bot.dialog.teamdesk import on_cancelled
+
+    await on_cancelled(dialog, draft)
+    await dialog.discard(draft)
+    await dialog.say_done(draft, _("Cancelled. /new — new campaign"))
+
+
 def create_router() -> Router:
     router = Router(name="steps")
-    router.callback_query.register(process_button, Answer.filter(F.field != "ph"))
+    router.callback_query.register(process_button, Answer.filter(F.field != StepCode.PHONES))
     router.callback_query.register(process_calendar_page, CalendarPage.filter(), CampaignForm.date)
     router.callback_query.register(process_back, Back.filter(), StateFilter(CampaignForm))
-    for step, handler in TYPED_ANSWERS.items():
-        router.message.register(handler, step, F.text, ~F.text.startswith("/"), AddressedToBot())
+    router.callback_query.register(process_quit, Quit.filter(), StateFilter(CampaignForm))
+    typed = [step.state for step in STEPS if step.apply is not None]
+    router.message.register(
+        process_typed, StateFilter(*typed), F.text, ~F.text.startswith("/"), AddressedToBot()
+    )
     return router
