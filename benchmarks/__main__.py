@@ -27,6 +27,7 @@ SUITES = {
     "responsiveness": "benchmarks.bench_responsive",
     "ingest": "benchmarks.bench_ingest",
     "submission": "benchmarks.bench_submit",
+    "e2e": "benchmarks.bench_e2e",
 }
 COLUMNS = ("case", "metric", "value", "baseline", "ratio", "target", "ok")
 

@@ -12,19 +12,24 @@ from bot.campaigns.client import CampaignClient
 from bot.drafts import InFlightMarks, MemoryInFlightMarks, PhoneListStore
 from bot.handoff import HandoffStore, MemoryHandoffStore
 from bot.history import SafeHistory
-from bot.phones import IngestLimits, IngestResult, ingest_bytes_async
+from bot.phones import IngestLimits, IngestResult, ReportTexts, ingest_bytes_async
 from bot.presets import Presets
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 
-# (data, filename, limits), and `choice=` when a list is read again another way.
+# (data, filename, limits), `choice=` when a list is read again another way, and
+# `report=` (the rejected-rows report's words: it is built where the rows are).
 Ingest = Callable[..., Awaitable[IngestResult]]
 
 
 async def _ingest_off_loop(
-    data: bytes, filename: str, limits: IngestLimits, choice: tuple[str, int] | None = None
+    data: bytes,
+    filename: str,
+    limits: IngestLimits,
+    choice: tuple[str, int] | None = None,
+    report: ReportTexts | None = None,
 ) -> IngestResult:
-    return await ingest_bytes_async(data, filename, limits, choice=choice)
+    return await ingest_bytes_async(data, filename, limits, choice=choice, report=report)
 
 
 @dataclass

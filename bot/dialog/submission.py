@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.campaigns.errors import CampaignOutcomeUnknown, CampaignRejected, CampaignUnreachable
-from bot.campaigns.model import CampaignRequest, build_request
+from bot.campaigns.model import CampaignRequest, PhoneColumns, build_request
 from bot.deps import AppDeps
 from bot.dialog import teamdesk
 from bot.dialog.conversation import Conversation, mention, read_draft
@@ -289,7 +289,8 @@ def _build(blob: bytes, draft: Draft, deps: AppDeps) -> CampaignRequest:
         end_time=draft.end,
         attempts=draft.attempts,
         interval_minutes=draft.interval or deps.settings.default_interval_minutes,
-        phones=phones.records(),
+        # Written from the stored columns a chunk at a time, not as a list of dicts.
+        phones=PhoneColumns(phones.keys, phones.chunks(frames=True)),
         state=deps.settings.campaign_state,
     )
 

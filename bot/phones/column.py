@@ -7,43 +7,38 @@ every other value through the reference `normalize()`; tests check they agree.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .normalize import (
-    _DEEP,
-    _EXT,
-    _INVALID,
-    _UNSET,
-    REGIONS,
-    TABLE,
-    clean_batch,
-    fill_block,
-    normalize_cell,
+import polars as pl
+
+from .forms import (
+    DEEP,
+    E10,
+    FAST_SEPARATOR_CLASS,
+    INVALID,
+    PREFIXES,
+    UNSET,
+    fast_key,
+    fast_key_expr,
+    strip_fast_separators,
 )
+from .normalize import EXTENSION, normalize_cell
 
-try:  # optional accelerator: several times faster on big lists
-    import polars as pl
-except ImportError:  # pragma: no cover - depends on the environment
-    pl = None
-
-_RU = REGIONS.index("RU")
-_E10 = 10_000_000_000
-_CC7 = 7 * _E10  # +7 as the leading digit of an 11-digit E.164 integer
-# Deleted before the fast path looks at a value (the same set as clean_batch).
-_SEPARATOR_CLASS = "[ \\t\\-()'\u00a0\u2007\u2009\u202f]"
+_RU = PREFIXES.RU
 # normalize()'s extension pattern for polars (Rust regex: same syntax, flags inline).
-_EXT_PATTERN = "(?i)" + _EXT.pattern
+_EXT_PATTERN = "(?i)" + EXTENSION.pattern
 
 
 @dataclass
 class ColumnOutcome:
-    # Rows sent, in file order: indices (Python path) or a mask of all rows (polars path;
-    # a list of bools is a third of the memory of a million index ints).
+    # Rows sent, in file order: indices (Python path) or a mask of all rows (columnar
+    # path, a polars Boolean series: a bit a row).
     keep: list[int] | None = None
-    mask: list[bool] | None = None
-    phones: list[str] = field(default_factory=list)  # their E.164 numbers
+    mask: pl.Series | None = None
+    # Their E.164 numbers: as text (Python path) or as integers (columnar path).
+    phones: list[str] = field(default_factory=list)
+    keys: pl.Series | None = None
     duplicates: int = 0
     fixed: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (index, reason, value)
@@ -57,10 +52,13 @@ _PART_ROWS = 8192
 
 
 class PhoneColumn:
-    """The phone cells of a file as text, gathered chunk by chunk. With polars they live
-    in Arrow buffers (a few bytes a value) instead of Python strings (~60 bytes)."""
+    """The phone cells of a file as text, gathered chunk by chunk. Columnar (the default),
+    they live in Arrow buffers (a few bytes a value) instead of Python strings (~60
+    bytes) and are judged as whole columns; `columnar=False` is the plain Python loop
+    (the reference the columnar path is tested against)."""
 
-    def __init__(self) -> None:
+    def __init__(self, columnar: bool = True) -> None:
+        self.columnar = columnar
         self.pending: list[str] = []
         self.parts: list = []
         self.size = 0
@@ -71,8 +69,17 @@ class PhoneColumn:
     def extend(self, values: Sequence[str]) -> None:
         self.pending.extend(values)
         self.size += len(values)
-        if use_polars() and len(self.pending) >= _PART_ROWS:
+        if self.columnar and len(self.pending) >= _PART_ROWS:
             self._flush()
+
+    def extend_series(self, values: pl.Series) -> None:
+        """A whole column at once (polars' own CSV reader)."""
+        if not self.columnar:
+            self.extend(values.to_list())
+            return
+        self._flush()
+        self.parts.append(values.rename("v"))
+        self.size += len(values)
 
     def _flush(self) -> None:
         # Classifying parts in a background thread while parsing was tried: polars'
@@ -100,18 +107,11 @@ class PhoneColumn:
         self.parts = []
 
 
-def use_polars() -> bool:
-    return pl is not None and FORCE_PYTHON is False
-
-
-FORCE_PYTHON = False  # tests flip this to compare both implementations
-
-
 def normalize_column(
-    texts: Sequence[str], numeric: set[int], blank_rows: set[int]
+    texts: Sequence[str], numeric: set[int], blank_rows: set[int], *, columnar: bool = True
 ) -> ColumnOutcome:
     """All of a phone column at once (see PhoneColumn.finish)."""
-    column = PhoneColumn()
+    column = PhoneColumn(columnar)
     column.extend(texts)
     return column.finish(numeric, blank_rows)
 
@@ -153,35 +153,22 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
     kept: list[int] = []
     kept_append = kept.append
     keep_append = out.keep.append  # type: ignore[union-attr]
-    table = TABLE
+    cells = PREFIXES.cells
+    regions = PREFIXES.regions
+    fill = PREFIXES.fill_block
     duplicates = fixed = 0
     countries = out.countries
-    cleaned = clean_batch(texts)
-    for i, d in enumerate(cleaned):
-        # Fast path: the common Russian forms; numbers as E.164 integers (cheap to hash).
-        n = len(d)
-        v = 0
-        if n == 11:
-            if d.isdigit() and d.isascii():
-                c0 = d[0]
-                if c0 == "7":
-                    v = int(d)
-                elif c0 == "8":
-                    v = int(d) - _E10
-        elif n == 12:
-            if d[0] == "+" and d[1] == "7" and d.isascii() and d[1:].isdigit():
-                v = int(d)
-        elif n == 10 and d.isdigit() and d.isascii():
-            v = int(d) + _CC7
+    for i, d in enumerate(strip_fast_separators(texts)):
+        v = fast_key(d)  # the common Russian forms, as E.164 integers (cheap to hash)
         if v:
             p = v // 10_000 - 7_000_000
-            code = table[p]
-            if code == _UNSET:
-                code = fill_block(p)
-            if code == _INVALID:
+            code = cells[p]
+            if code == UNSET:
+                code = fill(p)
+            if code == INVALID:
                 out.rejected.append((i, "invalid", texts[i]))
                 continue
-            if code != _DEEP:
+            if code != DEEP:
                 if v in seen:
                     duplicates += 1
                     continue
@@ -191,7 +178,7 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
                 if numeric and i in numeric:
                     fixed += 1
                 if code != _RU:
-                    region = REGIONS[code]
+                    region = regions[code]
                     countries[region] = countries.get(region, 0) + 1
                 continue
         key = _slow(i, texts[i], out, seen.__contains__, numeric, blank_rows)
@@ -209,79 +196,78 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
     return out
 
 
-_TABLE_LOCK = threading.Lock()
-_TABLE_SERIES = None
-_TABLE_VERSION = -1
+# Reasons the vectorized rules decide by themselves, as small integer codes (a column of
+# a million mostly-null strings would cost 16 bytes a row).
+_FAST_REASONS = ("too_short", "too_long", "bad_format", "invalid")
 
 
-def _table_series():
-    """TABLE as a polars UInt8 series, rebuilt only after blocks were filled."""
-    global _TABLE_SERIES, _TABLE_VERSION
-    version = TABLE.count(_UNSET)
-    if _TABLE_SERIES is None or version != _TABLE_VERSION:
-        _TABLE_SERIES = pl.Series("table", TABLE, dtype=pl.UInt8)
-        _TABLE_VERSION = version
-    return _TABLE_SERIES
-
-
-def _classify(raw):
-    """Everything vectorized; leaves the reference path and deduplication to _polars."""
-    # An extension (normalize's _EXT, same regex) is cut first; if what is left is a
-    # fast form, the row is accepted as fixed, exactly as normalize() would do.
-    has_ext = raw.str.contains(_EXT_PATTERN).fill_null(False)
-    if has_ext.any():
-        base = pl.select(
-            pl.when(has_ext).then(raw.str.replace(_EXT_PATTERN, "")).otherwise(raw)
-        ).to_series()
-    else:
-        base = raw
-    s = base.str.replace_all(_SEPARATOR_CLASS, "")
-    # A value of the fast forms parses as an integer whose size and length say which
-    # form it is: 10 digits, 7/8 + 10 digits, or +7 + 10 digits. (Polars' integer cast
-    # takes only ASCII digits and an optional sign.)
-    v = s.cast(pl.Int64, strict=False)
-    length = s.str.len_bytes()
-    plus = s.str.starts_with("+")
-    fast = (
-        ((length == 10) & (v >= 1_000_000_000) & (v < _E10))
-        | ((length == 11) & (v >= _CC7) & (v < 9 * _E10))
-        | ((length == 12) & plus & (v >= _CC7) & (v < 8 * _E10))
+def _classify(raw: pl.Series) -> pl.DataFrame:
+    """Everything vectorized; leaves the reference path and deduplication to _polars.
+    One lazy query: polars frees each intermediate column as soon as it is used."""
+    col = pl.col
+    # An extension (normalize's EXTENSION, same regex) is cut first; if what is left is
+    # a fast form, the row is accepted as fixed, exactly as normalize() would do.
+    has_ext = col("raw").str.contains(_EXT_PATTERN).fill_null(False)
+    base = pl.when(has_ext).then(col("raw").str.replace(_EXT_PATTERN, "")).otherwise(col("raw"))
+    key, v, length, plus = fast_key_expr(col("s"))
+    stage = (
+        raw.rename("raw")
+        .to_frame()
+        .lazy()
+        .with_columns(has_ext.alias("has_ext"))
+        .with_columns(base.str.replace_all(FAST_SEPARATOR_CLASS, "").alias("s"))
+        .with_columns(
+            key.alias("fast"),
+            v.alias("v"),
+            length.alias("len"),
+            plus.alias("plus"),
+            col("s").str.starts_with("810").alias("s810"),
+        )
+        .drop("s")
+        .collect()
+    )
+    nat = stage["fast"] - 7 * E10
+    table = PREFIXES.series((nat // 10_000_000).drop_nulls().unique().to_list())
+    del nat
+    fast = col("fast").is_not_null()
+    prefix = ((col("fast") - 7 * E10) // 10_000).fill_null(0)
+    code = pl.when(fast).then(pl.lit(table).gather(prefix))
+    accepted = (
+        col("code").is_not_null() & (col("code") != INVALID) & (col("code") != DEEP)
     ).fill_null(False)
-    nat = pl.select(pl.when(fast).then(v % _E10).otherwise(None)).to_series()
-    with _TABLE_LOCK:
-        for head in (nat // 10_000_000).drop_nulls().unique().to_list():
-            if TABLE[head * 1000] == _UNSET:
-                fill_block(head * 1000)
-        table = _table_series()
-    code = table.gather((nat // 10_000).fill_null(0))
-    code = pl.select(pl.when(fast).then(code).otherwise(None)).to_series()
-    accepted = (code.is_not_null() & (code != _INVALID) & (code != _DEEP)).fill_null(False)
+    v, length, plus = col("v"), col("len"), col("plus")
     # Only digits and separators, of a length no Russian form has: the rules of
     # normalize() for such values, at once. "Pure" = the integer cast worked without a
     # sign (so at most 19 digits: below the 20 a several-numbers split needs).
-    pure = v.is_not_null() & ~plus & ~s.str.starts_with("-") & ~fast
-    reason = pl.select(
+    pure = v.is_not_null() & ~plus & (v >= 0) & ~fast
+    too_short, too_long, bad_format, invalid = range(len(_FAST_REASONS))
+    reason = (
         pl.when(pure & (length < 10))
-        .then(pl.lit("too_short"))
-        .when(pure & (length > 11) & ~s.str.starts_with("810"))
-        .then(pl.lit("too_long"))
-        .when(pure & (length == 11) & (v < _CC7))  # 11 digits, not 7/8 first
-        .then(pl.lit("bad_format"))
-        .when(pure & (length == 11) & (v >= 9 * _E10))
-        .then(pl.lit("bad_format"))
-        .when(code == _INVALID)
-        .then(pl.lit("invalid"))
+        .then(too_short)
+        .when(pure & (length > 11) & ~col("s810"))
+        .then(too_long)
+        .when(pure & (length == 11) & (v < 7 * E10))  # 11 digits, not 7/8 first
+        .then(bad_format)
+        .when(pure & (length == 11) & (v >= 9 * E10))
+        .then(bad_format)
+        .when(col("code") == INVALID)
+        .then(invalid)
         .otherwise(None)
-    ).to_series()
-    return pl.DataFrame(
-        {
-            "raw": raw,
-            "key": pl.select(pl.when(accepted).then(nat + _CC7).otherwise(None)).to_series(),
-            "code": code,
-            "reason": reason,
-            "slow": ~(accepted | reason.is_not_null()),
-            "ext_fixed": has_ext & accepted,
-        }
+        .cast(pl.UInt8)
+    )
+    return (
+        stage.lazy()
+        .with_columns(code.cast(pl.UInt8).alias("code"))
+        .with_columns(accepted.alias("accepted"), reason.alias("reason"))
+        .select(
+            "raw",
+            pl.when(col("accepted")).then(col("fast")).otherwise(None).alias("key"),
+            "code",
+            "reason",
+            (~(col("accepted") | col("reason").is_not_null())).alias("slow"),
+            (col("has_ext") & col("accepted")).alias("ext_fixed"),
+        )
+        .collect()
     )
 
 
@@ -297,7 +283,7 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
     out.rejected.extend(
         zip(
             idx.to_list(),
-            df["reason"].gather(idx).to_list(),
+            [_FAST_REASONS[r] for r in df["reason"].gather(idx).to_list()],
             raw.gather(idx).to_list(),
             strict=True,
         )
@@ -331,25 +317,25 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
         key = key.scatter(slow_idx, pl.Series(slow_keys, dtype=pl.Int64))
     out.rejected.sort()
     first = key.is_first_distinct() & key.is_not_null()
-    out.mask = first.to_list()
-    kept_keys = key.filter(first)
-    out.duplicates = int(key.is_not_null().sum()) - len(kept_keys)
-    out.phones = ("+" + kept_keys.cast(pl.String)).to_list()
-    del kept_keys, key
+    out.mask = first
+    out.keys = key.filter(first)
+    out.duplicates = int(key.is_not_null().sum()) - len(out.keys)
+    del key
     fixed_idx = numeric.union(slow_fixed)
     if fixed_idx:
         mask = pl.Series("f", [False] * n_rows, dtype=pl.Boolean).scatter(sorted(fixed_idx), True)
         ext_fixed = ext_fixed | mask
     out.fixed = int((first & ext_fixed).sum())
     # Regions outside RU: fast-path codes for kept rows, the reference for the others.
+    regions = PREFIXES.regions
     for c, count in code.filter(first).value_counts().iter_rows():
         if c is not None and c != _RU:
-            out.countries[REGIONS[c]] = out.countries.get(REGIONS[c], 0) + count
+            out.countries[regions[c]] = out.countries.get(regions[c], 0) + count
     for i, region in slow_region.items():
-        if out.mask[i]:
+        if first[i]:
             out.countries[region] = out.countries.get(region, 0) + 1
     for i, repair in slow_repair.items():
-        if out.mask[i]:
+        if first[i]:
             if repair == "multi":
                 out.multi += 1
             else:

@@ -10,22 +10,32 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Executor
+from pathlib import Path
 
 from .errors import IngestError, IngestLimits
 from .ingest import ingest_bytes
 from .normalize import warm_up
+from .report import ReportTexts, build_report
 from .result import IngestResult
 from .sniff import extension
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WORKERS = 2
+# One worker: polars already spreads one list over both cores of the 2-core machine, so
+# a second worker would not read two lists faster, but it would hold ~60 MB idle. A list
+# uploaded while another is read waits its turn (~0.5 s for a million rows).
+DEFAULT_WORKERS = 1
 # Address space a worker may take: a runaway allocation (a reader building a huge grid)
 # fails in that worker (MemoryError, or an abort that breaks the pool) instead of pushing
 # the machine into swap. A 20 MB list peaks near 1 GB; the rest is the interpreter's and
 # the libraries' reserved address space.
 WORKER_MEMORY_BYTES = 3 * 1024**3
+# One list per worker: the allocators (Python's, polars') keep what a million-row list
+# took, so a worker exits after its job and a fresh one is forked in its place (warm:
+# the forkserver holds the prefix table), and the bot's idle memory comes back.
+TASKS_PER_WORKER = 1
 _FORKSERVER_PRELOAD = ["bot.forkserver_preload"]
 # What a worker runs (a seam for tests that make a worker die on purpose).
 _job = ingest_bytes
@@ -50,6 +60,7 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
                     mp_context=ctx,
                     initializer=_init_worker,
                     initargs=(WORKER_MEMORY_BYTES,),
+                    max_tasks_per_child=TASKS_PER_WORKER,
                 )
             except (OSError, NotImplementedError, ValueError) as exc:
                 log.warning("phone lists: no process pool (%s); using threads", exc)
@@ -58,19 +69,29 @@ def get_executor(max_workers: int = DEFAULT_WORKERS) -> Executor | None:
 
 
 def _init_worker(memory_bytes: int | None = None) -> None:
+    import sys
+
     from bot.lifeline import die_with_parent
 
     # Dies with the forkserver, which dies with the bot: no orphan holds memory or the
     # bot's stdout after a crash of the bot.
     die_with_parent()
+    server = sys.modules.get("bot.forkserver_preload")
+    if server is not None and os.getppid() != server.FORKSERVER_PID:
+        os._exit(1)  # orphaned while starting (a worker forked just before the bot died)
     if memory_bytes:
         _limit_memory(memory_bytes)
     # Below the bot's own process: while big lists are read, answers to everyone else
     # must still get the CPU first.
     with contextlib.suppress(OSError):
         os.nice(10)
-    # The number-prefix table (~2 s to fill): paid at start, not by the first upload.
+    # The number-prefix table is the forkserver's (inherited); where the pool is not a
+    # forkserver's, it is filled here, at start, not by the first upload.
     warm_up()
+    # polars and the readers imported now, while the worker waits for a list. (A tiny
+    # warm-up list here was tried: ~35 ms less on a million rows, but ~30 MB more in
+    # every idle worker, which the tree's memory bound cannot spare.)
+    import bot.phones.ingest  # noqa: F401
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -88,14 +109,43 @@ def _ready() -> bool:
     return True
 
 
+def run_job(job, args: tuple, report: ReportTexts | None) -> object:
+    """In the worker: the job (a file given by its path is read here), and the
+    rejected-rows report when rows were rejected (built here, beside the rows, so only
+    its bytes cross)."""
+    started = time.perf_counter()
+    if isinstance(args[0], os.PathLike):
+        args = (Path(args[0]).read_bytes(), *args[1:])
+    result = job(*args)
+    del args  # the file's bytes
+    if not isinstance(result, IngestResult):
+        return result
+    read = time.perf_counter()
+    # (Building the report in a thread beside the packing was tried: on two busy cores
+    # the packing got slower by what the report saved.)
+    result.phones.pack()
+    packed = time.perf_counter()
+    if report is not None and (result.rejected_total or result.left_out):
+        result.report = build_report(
+            result, report.describe, headers=report.headers, left_out_title=report.left_out_title
+        )
+    result.timings = {
+        "read_ms": (read - started) * 1000,
+        "pack_ms": (packed - read) * 1000,
+        "report_ms": (time.perf_counter() - packed) * 1000,
+    }
+    return result
+
+
 def start_executor() -> None:
     """Start the worker processes now (call it from a thread: starting them blocks): the
     event loop never pays for starting them, and they warm up while the bot starts."""
     pool = get_executor()
     if pool is not None:
         with contextlib.suppress(cf.BrokenExecutor, OSError, RuntimeError):
-            for _ in range(DEFAULT_WORKERS):
-                pool.submit(_ready)
+            # The worker started (and the forkserver with it, which fills the prefix
+            # table); it is replaced after this first job, as after every list.
+            pool.submit(_ready).result(timeout=60)
 
 
 def shutdown_executor(wait: bool = True) -> None:
@@ -118,11 +168,11 @@ def _discard(pool: Executor) -> bool:
     return True
 
 
-def _submit(pool: Executor, *args: object) -> cf.Future[IngestResult] | None:
+def _submit(pool: Executor, args: tuple, report: ReportTexts | None) -> cf.Future | None:
     """The job in the pool; None when the pool cannot run it at all (no processes)."""
     global _pool_broken
     try:
-        return pool.submit(_job, *args)
+        return pool.submit(run_job, _job, args, report)
     except cf.BrokenExecutor:
         raise
     except (OSError, RuntimeError, NotImplementedError) as exc:
@@ -134,17 +184,20 @@ def _submit(pool: Executor, *args: object) -> cf.Future[IngestResult] | None:
 
 
 async def ingest_bytes_async(
-    data: bytes,
+    data: bytes | os.PathLike[str],
     filename: str,
     limits: IngestLimits = IngestLimits(),  # noqa: B008
     *,
     executor: Executor | None = None,
     choice: tuple[str, int] | None = None,
+    report: ReportTexts | None = None,
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
     does not hold the GIL the bot's other dialogs need; a thread only if processes can't
-    start at all. The result comes back pickled: PhoneList pickles as a few big objects
-    (columnar).
+    start at all. `data` may be the path of the downloaded file: the worker reads it, so
+    the bot never holds the bytes. The result comes back pickled: PhoneList pickles as
+    its Arrow IPC bytes. With `report`, the rejected-rows report is built in the worker
+    too (`result.report`), only when rows were rejected.
 
     A worker that dies on a file (an abort in a reader, the memory ceiling) refuses that
     file as unreadable, and the next file gets a new pool. The file is never read again in
@@ -153,9 +206,9 @@ async def ingest_bytes_async(
     args = (data, filename, limits) if choice is None else (data, filename, limits, choice)
     pool = executor if executor is not None else get_executor()
     if pool is None:
-        return await asyncio.to_thread(ingest_bytes, *args)
+        return await _in_thread(args, report)
     try:
-        future = _submit(pool, *args)
+        future = _submit(pool, args, report)
     except cf.BrokenExecutor:
         if executor is not None:
             raise
@@ -163,13 +216,13 @@ async def ingest_bytes_async(
         _discard(pool)
         pool = get_executor()
         if pool is None:
-            return await asyncio.to_thread(ingest_bytes, *args)
+            return await _in_thread(args, report)
         try:
-            future = _submit(pool, *args)
+            future = _submit(pool, args, report)
         except cf.BrokenExecutor:
             raise IngestError("read_failed", kind=extension(filename)) from None
     if future is None:
-        return await asyncio.to_thread(ingest_bytes, *args)
+        return await _in_thread(args, report)
     try:
         return await asyncio.wrap_future(future)
     except cf.BrokenExecutor:
@@ -178,13 +231,25 @@ async def ingest_bytes_async(
                 "phone lists: a worker process died reading a .%s file of %d bytes; "
                 "the file is refused, a new pool takes the next one",
                 extension(filename) or "?",
-                len(data),
+                _size(data),
             )
         raise IngestError("read_failed", kind=extension(filename)) from None
     except MemoryError:
         log.error(
             "phone lists: a .%s file of %d bytes exceeded the worker's memory ceiling; refused",
             extension(filename) or "?",
-            len(data),
+            _size(data),
         )
         raise IngestError("read_failed", kind=extension(filename)) from None
+
+
+async def _in_thread(args: tuple, report: ReportTexts | None) -> IngestResult:
+    return await asyncio.to_thread(run_job, ingest_bytes, args, report)  # type: ignore[return-value]
+
+
+def _size(data: bytes | os.PathLike[str]) -> int:
+    if isinstance(data, os.PathLike):
+        with contextlib.suppress(OSError):
+            return os.stat(data).st_size
+        return -1
+    return len(data)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import chain, compress
 
+import polars as pl
+
 from bot.gcpause import without_gc
 
 from .column import PhoneColumn
@@ -14,7 +16,7 @@ from .errors import IngestError, IngestLimits
 from .extent import check_extent
 from .markup import read_html, read_vcard
 from .normalize import normalize_cell, normalize_value, split_pasted
-from .readers import Chunk, read_delimited, read_sheet, sniff_delimiter
+from .readers import Chunk, as_utf8, read_delimited, read_frame, read_sheet, sniff_delimiter
 from .result import IngestResult, PhoneList, RejectedRow
 from .sniff import check_text, check_zip, detect_encoding, detect_kind, extension
 from .table import Layout, blank, detect_layout, phone_text, typed_column
@@ -30,7 +32,9 @@ class _Collector:
     """Gathers the phone column and the add_data columns chunk by chunk (columnar: no
     per-row objects survive a chunk), then judges the whole phone column at once."""
 
-    def __init__(self, layout: Layout, limits: IngestLimits, text_values: bool) -> None:
+    def __init__(
+        self, layout: Layout, limits: IngestLimits, text_values: bool, columnar: bool = True
+    ) -> None:
         self.layout = layout
         self.limits = limits
         self.text_values = text_values
@@ -38,7 +42,7 @@ class _Collector:
         # Several phone columns: per row, the index (in phone_cols) of the one used.
         self.multi = len(layout.phone_cols) > 1
         self.choices = bytearray()
-        self.phone = PhoneColumn()
+        self.phone = PhoneColumn(columnar)
         # Row numbers per chunk: (index of its first row, numbers); ranges when the
         # chunk's rows are consecutive lines, so no per-row number is stored.
         self.starts: list[int] = []
@@ -145,11 +149,12 @@ class _Collector:
     def result(self, source_kind: str) -> IngestResult:
         layout = self.layout
         out = self.phone.finish(self.numeric, self.blank_rows)
+        mask = out.mask.to_list() if out.mask is not None else None
         columns: list[list[object]] = []
         for parts in self.columns:
             col = chain.from_iterable(parts)
-            if out.mask is not None:
-                picked = compress(col, out.mask)
+            if mask is not None:
+                picked = compress(col, mask)
             else:
                 whole = list(col)
                 picked = map(whole.__getitem__, out.keep)
@@ -160,29 +165,36 @@ class _Collector:
         counts = [0] * len(layout.phone_cols)
         if self.multi:
             kept = (
-                compress(self.choices, out.mask)
-                if out.mask is not None
+                compress(self.choices, mask)
+                if mask is not None
                 else map(self.choices.__getitem__, out.keep or ())
             )
             for k in kept:
                 if k != 255:
                     counts[k] += 1
-        elif counts:
-            counts[0] = len(out.phones)
+        accepted = len(out.keys) if out.keys is not None else len(out.phones)
+        if not self.multi and counts:
+            counts[0] = accepted
         out.mask = out.keep = None
+        del mask
         left_out = [RejectedRow(self.rownum(i), value, "left_out") for i, value in out.left_out]
         rejected: dict[str, int] = {}
         rejected_rows = []
         for i, reason, value in out.rejected:
             rejected[reason] = rejected.get(reason, 0) + 1
             rejected_rows.append(RejectedRow(self.rownum(i), value, reason))
-        rows_read = len(out.phones) + out.duplicates + len(out.rejected)
+        rows_read = accepted + out.duplicates + len(out.rejected)
         if rows_read > self.limits.max_rows:
             raise IngestError("too_many_rows", limit=self.limits.max_rows)
+        phones = (
+            PhoneList.from_frame(out.keys, list(layout.keys), columns)
+            if out.keys is not None
+            else PhoneList(out.phones, list(layout.keys), columns)
+        )
         return IngestResult(
-            phones=PhoneList(out.phones, list(layout.keys), columns),
+            phones=phones,
             rows_read=rows_read,
-            accepted=len(out.phones),
+            accepted=accepted,
             fixed=out.fixed,
             duplicates=out.duplicates,
             rejected=dict(sorted(rejected.items(), key=lambda kv: -kv[1])),
@@ -211,7 +223,12 @@ def _ingest_chunks(
     text_values: bool,
     source_kind: str,
     phone_col: int | None = None,
+    columnar: bool = True,
+    whole: bytes | None = None,
+    delimiter: str = "",
 ) -> IngestResult:
+    """`whole`: the delimited file as UTF-8, for polars' CSV reader (the chunks are then
+    read for the layout only); it falls back to the chunks when polars cannot take it."""
     rows: list[Sequence[object]] = []
     nums: list[int] = []
     nonempty = 0
@@ -224,15 +241,22 @@ def _ingest_chunks(
             at_eof = False
             break
     layout = detect_layout(rows, at_eof=at_eof, phone_col=phone_col)
-    collector = _Collector(layout, limits, text_values)
-    try:
-        collector.add(rows[layout.data_start :], nums[layout.data_start :])
-        del rows, nums
-        for chunk, chunk_nums in chunks:
-            collector.add(chunk, chunk_nums)
-        result = collector.result(source_kind)
-    finally:
-        collector.phone.close()
+    result = None
+    if whole is not None and columnar and len(layout.phone_cols) == 1:
+        frame = read_frame(whole, delimiter, limits)
+        if frame is not None:
+            del rows, nums, chunks
+            result = _frame_result(frame, layout, limits, source_kind)
+    if result is None:
+        collector = _Collector(layout, limits, text_values, columnar)
+        try:
+            collector.add(rows[layout.data_start :], nums[layout.data_start :])
+            del rows, nums
+            for chunk, chunk_nums in chunks:
+                collector.add(chunk, chunk_nums)
+            result = collector.result(source_kind)
+        finally:
+            collector.phone.close()
     if result.rows_read == 0:
         raise IngestError("header_only" if layout.header_index is not None else "empty")
     cols = layout.all_phone_cols or layout.phone_cols
@@ -246,16 +270,84 @@ def _ingest_chunks(
     return result
 
 
+def _frame_result(
+    frame: pl.DataFrame, layout: Layout, limits: IngestLimits, source_kind: str
+) -> IngestResult:
+    """The Collector's result for one phone column, as column operations over the frame
+    polars read (row i of the frame is line i + 1 of the file)."""
+    width = frame.width
+    need = max((layout.phone_col, *layout.key_cols)) + 1
+    data = frame.slice(layout.data_start)
+    del frame
+    names = data.columns
+    for c in range(width, need):  # the sample's rows were wider: pad, as the reader does
+        data = data.with_columns(pl.lit("").alias(f"pad{c}"))
+        names = data.columns
+    raw = data[names[layout.phone_col]]
+    blank_rows: set[int] = set()
+    # A boolean pass, not a stripped copy of the column.
+    if raw.str.contains(r"^\s*$").any():
+        all_blank = data.select(
+            pl.all_horizontal([pl.col(n).str.strip_chars() == "" for n in names])
+        ).to_series()
+        blank_rows = set(all_blank.arg_true().to_list())
+    if data.height - len(blank_rows) > limits.max_rows:
+        raise IngestError("too_many_rows", limit=limits.max_rows)
+    column = PhoneColumn()
+    column.extend_series(raw)
+    out = column.finish(set(), blank_rows)
+    first = 1 + layout.data_start
+    if out.keys is None:  # columnar=True always has keys; kept for the type checker
+        raise AssertionError("the columnar path returns integer keys")
+    mask = out.mask
+    columns = [data[names[c]].filter(mask).str.strip_chars() for c in layout.key_cols]
+    del data, raw
+    accepted = len(out.keys)
+    rejected: dict[str, int] = {}
+    rejected_rows = []
+    for i, reason, value in out.rejected:
+        rejected[reason] = rejected.get(reason, 0) + 1
+        rejected_rows.append(RejectedRow(first + i, value, reason))
+    rows_read = accepted + out.duplicates + len(out.rejected)
+    if rows_read > limits.max_rows:
+        raise IngestError("too_many_rows", limit=limits.max_rows)
+    return IngestResult(
+        phones=PhoneList.from_frame(out.keys, list(layout.keys), columns),
+        rows_read=rows_read,
+        accepted=accepted,
+        fixed=out.fixed,
+        duplicates=out.duplicates,
+        rejected=dict(sorted(rejected.items(), key=lambda kv: -kv[1])),
+        rejected_rows=rejected_rows,
+        countries=dict(sorted(out.countries.items(), key=lambda kv: -kv[1])),
+        phone_column=layout.phone_header,
+        phone_column_index=layout.phone_col,
+        has_header=layout.header_index is not None,
+        source_kind=source_kind,
+        keys=list(layout.keys),
+        multi_fixed=out.multi,
+        words_fixed=out.words,
+        left_out=[RejectedRow(first + i, value, "left_out") for i, value in out.left_out],
+        phone_columns=[(layout.phone_headers[0], accepted)]
+        if layout.header_index is not None and layout.phone_headers
+        else [],
+    )
+
+
 @without_gc
 def ingest_bytes(
     data: bytes,
     filename: str,
     limits: IngestLimits = IngestLimits(),  # noqa: B008
     choice: tuple[str, int] | None = None,
+    *,
+    columnar: bool = True,
 ) -> IngestResult:
     """Read a contact list file; sync and CPU-bound. Raises IngestError.
 
-    `choice` is one of a previous reading's `alternatives`, as (kind, index)."""
+    `choice` is one of a previous reading's `alternatives`, as (kind, index).
+    `columnar=False` reads and judges row by row in plain Python: the reference the
+    columnar path (polars' CSV reader, whole-column normalization) is tested against."""
     kind_, index = choice if choice else ("", -1)
     phone_col = index if kind_ == "col" else None
     sheet = index if kind_ == "sheet" else None
@@ -267,7 +359,12 @@ def ingest_bytes(
     if kind in ("html", "vcard"):
         reader = read_html if kind == "html" else read_vcard
         return _ingest_chunks(
-            reader(data, limits), limits, text_values=True, source_kind=kind, phone_col=phone_col
+            reader(data, limits),
+            limits,
+            text_values=True,
+            source_kind=kind,
+            phone_col=phone_col,
+            columnar=columnar,
         )
     if kind != "text":
         if kind in ("xlsx", "ods"):
@@ -277,7 +374,12 @@ def ingest_bytes(
         sheets: list[tuple[int, str]] = []
         chunks = read_sheet(data, kind, limits, sheet=sheet, sheets=sheets)
         result = _ingest_chunks(
-            chunks, limits, text_values=False, source_kind=kind, phone_col=phone_col
+            chunks,
+            limits,
+            text_values=False,
+            source_kind=kind,
+            phone_col=phone_col,
+            columnar=columnar,
         )
         if len(sheets) > 1:
             result.sheet = sheets[0][1] if sheet is None else dict(sheets).get(sheet)
@@ -286,13 +388,18 @@ def ingest_bytes(
         return result
     encoding = detect_encoding(data, head_only=True)
     try:
-        return _ingest_text_file(data, filename, encoding, limits, phone_col)
+        return _ingest_text_file(data, filename, encoding, limits, phone_col, columnar)
     except UnicodeDecodeError:  # UTF-8 by its first megabyte only: it is cp1251
-        return _ingest_text_file(data, filename, "cp1251", limits, phone_col)
+        return _ingest_text_file(data, filename, "cp1251", limits, phone_col, columnar)
 
 
 def _ingest_text_file(
-    data: bytes, filename: str, encoding: str, limits: IngestLimits, phone_col: int | None
+    data: bytes,
+    filename: str,
+    encoding: str,
+    limits: IngestLimits,
+    phone_col: int | None,
+    columnar: bool,
 ) -> IngestResult:
     # Strict for a UTF-8 guess (a decoding error means cp1251), lenient otherwise.
     errors = "strict" if encoding == "utf-8" else "replace"
@@ -309,7 +416,14 @@ def _ingest_text_file(
     delimiter = sniff_delimiter(head.lstrip("\ufeff"), ext)
     chunks = read_delimited(data, encoding, delimiter, limits, errors=errors)
     return _ingest_chunks(
-        chunks, limits, text_values=True, source_kind="csv", phone_col=phone_col
+        chunks,
+        limits,
+        text_values=True,
+        source_kind="csv",
+        phone_col=phone_col,
+        columnar=columnar,
+        whole=as_utf8(data, encoding, errors) if columnar else None,
+        delimiter=delimiter,
     )
 
 

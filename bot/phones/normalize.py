@@ -1,22 +1,22 @@
 """Phone normalization: libphonenumber rules (region RU) with a fast path.
 
 `normalize()` is the reference: every unusual form goes through `phonenumbers`.
-The fast path (`fast_national`, `prefix_region`) handles the common Russian forms
-without parsing: after separators are removed, a +7 number's validity depends
-only on the first six digits of its ten-digit national number (the deepest
-branch of the RU/KZ patterns is six digits: `9300 05…`, `7104 0…`), so validity
-is looked up in a table by that prefix, computed from libphonenumber's own
-metadata. A test checks the fast path against `phonenumbers` on a large sample.
+The fast path (bot.phones.forms: the common Russian forms and the +7 prefix table)
+decides those without parsing; a test checks it against `phonenumbers` on a large
+sample.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult
+from phonenumbers import PhoneNumber, ValidationResult
+
+from .forms import FAST_TABLE as _FAST_TABLE
+from .forms import PREFIXES, SEPARATOR_TABLE, fast_national
 
 # Rejection reason codes, in the order the report lists them.
 REJECT_REASONS: tuple[str, ...] = (
@@ -41,19 +41,10 @@ REJECT_REASON_RU: dict[str, str] = {
     "bad_format": "Неверный формат: нужно 10 цифр или 11, начиная с 7 или 8, либо номер с +",
 }
 
-# Separators of written phone numbers; deleted before the digits are judged.
-# The apostrophe is Excel's text marker ('+7916...).
-SEPARATORS = " \t-().'\u00a0\u2007\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-_SEP_TABLE = str.maketrans("", "", SEPARATORS)
-# The fast path keeps dots: "7916123456.0" (a number cell saved as text) must not lose
-# its ".0" into an eleventh digit; dotted numbers take the reference path.
-_FAST_TABLE = str.maketrans("", "", SEPARATORS.replace(".", ""))
-_SEP_BYTES = b" \t-()'"
-_WIDE_SPACES = ("\u00a0", "\u2007", "\u2009", "\u202f")
-
 _SCI = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _FLOAT_TAIL = re.compile(r"(\+?\d{6,})[.,]0+")
-_EXT = re.compile(
+# An extension after the number (cut, the number counted as fixed).
+EXTENSION = re.compile(
     r"[\s,;]*(?:доб(?:авочный)?|ext(?:ension)?|вн(?:утр(?:енний)?)?|x|#)\s*[.:]?\s*\d{1,6}\s*$",
     re.IGNORECASE,
 )
@@ -64,145 +55,6 @@ _NON_DIGIT = re.compile(r"[^0-9]+")
 _ALLOWED_REST = re.compile(r"[+\s]*")
 
 Norm = tuple[str | None, str | None, bool, str | None]  # e164, reason, fixed, region
-
-
-# --- prefix table -----------------------------------------------------------------------
-
-_TYPE_ATTRS = (
-    "premium_rate",
-    "toll_free",
-    "shared_cost",
-    "voip",
-    "personal_number",
-    "pager",
-    "uan",
-    "voicemail",
-    "fixed_line",
-    "mobile",
-)
-
-
-def _region_matcher(region: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]]:
-    """(leading-digits pattern, 'is any known type' pattern) for ten-digit numbers,
-    mirroring phonenumbers' _region_code_for_number_from_list and _number_type_helper."""
-    md = PhoneMetadata.metadata_for_region(region)
-    general = md.general_desc
-    pats = []
-    for attr in _TYPE_ATTRS:
-        desc = getattr(md, attr)
-        if desc is None or desc.national_number_pattern is None:
-            continue
-        lengths = desc.possible_length or ()
-        if lengths and 10 not in lengths:
-            continue
-        pats.append(desc.national_number_pattern)
-    body = "|".join(f"(?:{p})" for p in pats) or "(?!)"
-    typed = re.compile(f"(?=(?:{general.national_number_pattern})$)(?:{body})$")
-    lead = re.compile(md.leading_digits) if md.leading_digits else None
-    return lead, typed
-
-
-_MATCHERS: list[tuple[str, re.Pattern[str] | None, re.Pattern[str]]] | None = None
-_BLOCK_MATCHERS: list[tuple[str, re.Pattern[str] | None, re.Pattern[str]]] | None = None
-
-
-# Validity of +7 numbers by the first six digits of the national number, as a flat
-# table indexed by int(prefix): a byte per prefix is 1 MB in all and one memory access
-# per row (a dict keyed by strings costs several). Values: _UNSET (not computed yet),
-# _INVALID, _DEEP (validity depends on later digits: use the reference path), or an
-# index into REGIONS. Filled lazily a 3-digit block (1000 prefixes) at a time.
-_UNSET, _INVALID, _DEEP = 255, 0, 254
-REGIONS: list[str] = ["", "RU", "KZ"]
-TABLE = bytearray([_UNSET]) * 1_000_000
-
-
-def _code(region: str) -> int:
-    if not region:
-        return _INVALID
-    if region not in REGIONS:
-        REGIONS.append(region)
-    return REGIONS.index(region)
-
-
-_TAILS: dict[str, list[str]] = {}
-
-
-def _block_regions(head: int, suffix: str) -> list[str]:
-    """Region of +7<nat> ("" when invalid; phonenumbers' own logic) for the 1000 numbers
-    f"{head:03d}{i:03d}{suffix}" at once: one multi-line regex scan per pattern instead
-    of a regex call per number."""
-    global _MATCHERS
-    if _MATCHERS is None:
-        _MATCHERS = [(r, *_region_matcher(r)) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[7]]
-    global _BLOCK_MATCHERS
-    if _BLOCK_MATCHERS is None:
-        _BLOCK_MATCHERS = [
-            (
-                region,
-                re.compile(f"^(?:{lead.pattern})", re.M) if lead is not None else None,
-                re.compile(f"^(?:{typed.pattern})$", re.M),
-            )
-            for region, lead, typed in _MATCHERS
-        ]
-    tails = _TAILS.get(suffix)
-    if tails is None:
-        tails = _TAILS[suffix] = [f"{i:03d}{suffix}" for i in range(1000)]
-    text = "\n".join(map(f"{head:03d}".__add__, tails))
-    step = 11  # ten digits and a new line
-
-    def lines(rx: re.Pattern[str]) -> set[int]:
-        return {m.start() // step for m in rx.finditer(text)}
-
-    out = [""] * 1000
-    undecided = set(range(1000))
-    for region, lead, typed in _BLOCK_MATCHERS:
-        if not undecided:
-            break
-        if lead is not None:
-            decided = lines(lead) & undecided
-            if not decided:
-                continue
-            valid = lines(typed)
-        else:
-            valid = decided = lines(typed) & undecided
-        for i in decided:
-            out[i] = region if i in valid else ""
-        undecided -= decided
-    return out
-
-
-def fill_block(p6: int) -> int:
-    """Compute the table's block holding prefix `p6`; returns the prefix's value."""
-    head = p6 // 1000
-    low, high = _block_regions(head, "0000"), _block_regions(head, "9999")
-    # A guard against metadata deeper than six digits: both ends must agree.
-    TABLE[head * 1000 : head * 1000 + 1000] = bytes(
-        _code(lo) if lo == hi else _DEEP for lo, hi in zip(low, high, strict=True)
-    )
-    return TABLE[p6]
-
-
-def prefix_region(p6: str) -> str:
-    """ "RU"/"KZ" when +7 numbers with this 6-digit national prefix are valid, "" when
-    invalid, "?" when the prefix alone does not decide."""
-    code = TABLE[int(p6)]
-    if code == _UNSET:
-        code = fill_block(int(p6))
-    return "?" if code == _DEEP else REGIONS[code]
-
-
-def fast_national(d: str) -> str | None:
-    """Ten-digit national number of a separator-free common Russian form, else None."""
-    n = len(d)
-    if n == 11:
-        if (d[0] == "7" or d[0] == "8") and d.isdigit() and d.isascii():
-            return d[1:]
-    elif n == 12:
-        if d[0] == "+" and d[1] == "7" and d[2:].isdigit() and d.isascii():
-            return d[2:]
-    elif n == 10 and d.isdigit() and d.isascii():
-        return d
-    return None
 
 
 # --- reference path -------------------------------------------------------------------
@@ -243,14 +95,14 @@ def normalize(raw: str) -> Norm:
     m = _FLOAT_TAIL.fullmatch(compact)
     if m:  # a number cell exported as text: 79161234567.0
         s, fixed = m.group(1), True
-    m = _EXT.search(s)
+    m = EXTENSION.search(s)
     if m and _DIGIT.search(s, 0, m.start()):
         s, fixed = s[: m.start()], True
     if several_numbers(s):
         return None, "several_numbers", False, None
     if _LETTER.search(s):
         return None, "letters", False, None
-    rest = s.translate(_SEP_TABLE)
+    rest = s.translate(SEPARATOR_TABLE)
     # phonenumbers' own digit normalizer (any script's digits) is slow: ASCII first.
     digits = (
         _NON_DIGIT.sub("", rest) if rest.isascii() else phonenumbers.normalize_digits_only(rest)
@@ -280,7 +132,7 @@ def normalize(raw: str) -> Norm:
 def _by_table(nat: str, fixed: bool) -> Norm:
     """+7 and a ten-digit national number: the prefix table, libphonenumber if it can't
     decide (the table is libphonenumber's metadata; see the module docstring)."""
-    region = prefix_region(nat[:6])
+    region = PREFIXES.region(nat[:6])
     if region == "":
         return None, "invalid", False, None
     if region != "?":
@@ -292,26 +144,11 @@ def _by_table(nat: str, fixed: bool) -> Norm:
     return _judge(num, fixed)
 
 
-def clean_batch(values: Sequence[str]) -> list[str]:
-    """Separators deleted from every value at once: one join, one bytes.translate, one
-    split (C loops), instead of a Python call per value."""
-    joined = "\n".join(values)
-    if not joined.isascii():
-        for ch in _WIDE_SPACES:
-            if ch in joined:
-                joined = joined.replace(ch, "")
-    out = joined.encode("utf-8", "surrogatepass").translate(None, _SEP_BYTES)
-    cleaned = out.decode("utf-8", "surrogatepass").split("\n")
-    if len(cleaned) != len(values):  # a value held a line break
-        cleaned = [v.translate(_FAST_TABLE) for v in values]
-    return cleaned
-
-
 def normalize_value(raw: str) -> Norm:
     """Fast path first, the reference for everything it does not cover."""
     nat = fast_national(raw.translate(_FAST_TABLE))
     if nat is not None:
-        region = prefix_region(nat[:6])
+        region = PREFIXES.region(nat[:6])
         if region == "":
             return None, "invalid", False, None
         if region != "?":
@@ -331,7 +168,7 @@ def several_numbers(s: str) -> bool:
 def _valid(candidate: str) -> bool:
     nat = fast_national(candidate.translate(_FAST_TABLE))
     if nat is not None:
-        region = prefix_region(nat[:6])
+        region = PREFIXES.region(nat[:6])
         if region != "?":
             return region != ""
     digits = len(_DIGIT.findall(candidate))
@@ -395,7 +232,7 @@ def split_pasted(text: str) -> Iterator[tuple[int, str]]:
         if _valid(piece) or len(piece.split()) == 1:
             yield index, piece
             continue
-        if _EXT.search(piece) and normalize(piece)[0] is not None:
+        if EXTENSION.search(piece) and normalize(piece)[0] is not None:
             yield index, piece
             continue
         for candidate, _ok in _split_tokens(piece.split()):
@@ -405,9 +242,7 @@ def split_pasted(text: str) -> Iterator[tuple[int, str]]:
 def warm_up() -> None:
     """Fill the whole prefix table (about 2 s, once per process): worker processes do it
     at start so no upload pays for it."""
-    for head in range(1000):
-        if TABLE[head * 1000] == _UNSET:
-            fill_block(head * 1000)
+    PREFIXES.fill_all()
 
 
 # --- a cell as people and CRMs fill it ---------------------------------------------------

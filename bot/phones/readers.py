@@ -12,6 +12,7 @@ import io
 import itertools
 from collections.abc import Iterator, Sequence
 
+import polars as pl
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
 
 from .errors import IngestError, IngestLimits
@@ -170,3 +171,51 @@ def _records(
             row = next(n for r, n in zip(chunk, nums, strict=True) if len(r) == width)
             raise IngestError("too_many_columns", limit=limits.max_columns, row=row)
         yield chunk, nums
+
+
+# --- delimited text, whole columns ----------------------------------------------------------
+
+
+def as_utf8(data: bytes, encoding: str, errors: str = "replace") -> bytes:
+    """The file as UTF-8 without a BOM, for polars' reader (which takes UTF-8 only)."""
+    if encoding == "utf-8":
+        return data  # validated by polars as it reads (a bad byte: the Python reader)
+    if encoding == "utf-8-sig":
+        return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    return data.decode(encoding, errors=errors).encode("utf-8", "surrogatepass")
+
+
+def read_frame(data: bytes, delimiter: str, limits: IngestLimits) -> pl.DataFrame | None:
+    """The whole delimited file as String columns, one row per line, read by polars in
+    its own threads; None when the csv module must read it instead: a lone CR as a line
+    end, a NUL, a quoted line break (a record over several lines), rows wider than the
+    first, malformed quoting, invalid UTF-8, or a limit crossed (the Python reader then
+    raises the exact error with its row)."""
+    if b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            separator=delimiter,
+            quote_char='"',
+            infer_schema=False,
+            empty_string_is_null=False,
+            raise_if_empty=False,
+            encoding="utf8",
+        )
+    except Exception:  # polars raises several error types for what it cannot take
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if frame.height != lines or frame.width > limits.max_columns:
+        return None
+    if sum(frame.null_count().row(0)):  # short rows: padded with "", as the csv path does
+        frame = frame.with_columns(pl.all().fill_null(""))
+    # Bytes first (no pass over the text); characters only if some cell might be too long.
+    limit = limits.max_cell_chars
+    widest = frame.select(pl.all().str.len_bytes().max()).row(0) if frame.width else ()
+    if any(n is not None and n > limit for n in widest):
+        longest = frame.select(pl.all().str.len_chars().max()).row(0)
+        if any(n is not None and n > limit for n in longest):
+            return None
+    return frame

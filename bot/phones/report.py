@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from itertools import chain
 from xml.sax.saxutils import escape
 
@@ -16,6 +17,20 @@ from .result import IngestResult
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Characters XML 1.0 cannot carry at all.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class ReportTexts:
+    """The report's words in the user's language, handed to the worker that builds it
+    (gettext is the bot's; the worker only gets these strings)."""
+
+    reasons: dict[str, str] = field(default_factory=dict)
+    fallback: str = ""
+    headers: tuple[str, str, str] = ("Строка", "Значение", "Причина")
+    left_out_title: str = "Другие номера"
+
+    def describe(self, code: str) -> str:
+        return self.reasons.get(code, self.fallback or code)
 
 
 def _table(

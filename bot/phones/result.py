@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
+import polars as pl
 
 from bot.gcpause import gc_paused
 
@@ -23,21 +26,58 @@ def _empty(v: object) -> bool:
     return v is None or v == ""
 
 
+_MAGIC = b"PLv2"  # then a 4-byte header length, an orjson header, Arrow IPC
+_NONE = type(None)
+CHUNK_ROWS = 50_000  # rows per chunk of a POST body: bounded memory, C-speed loops
+
+
+def _encode(col: Sequence[Value | None]) -> tuple[str, pl.Series]:
+    """An add_data column as one typed Arrow column; a column of mixed types (a
+    spreadsheet's numbers among texts) as the JSON text of each value, so every value
+    comes back with its own type."""
+    kinds = set(map(type, col)) - {_NONE}
+    try:
+        if kinds <= {str}:
+            return "s", pl.Series(col, dtype=pl.String)
+        if kinds == {int}:
+            return "i", pl.Series(col, dtype=pl.Int64)
+        if kinds == {float}:
+            return "f", pl.Series(col, dtype=pl.Float64)
+        if kinds == {bool}:
+            return "b", pl.Series(col, dtype=pl.Boolean)
+    except (OverflowError, TypeError, ValueError):
+        pass
+    dumps = orjson.dumps
+    return "j", pl.Series(
+        [None if v is None else dumps(v).decode() for v in col], dtype=pl.String
+    )
+
+
+def _decode(kind: str, series: pl.Series) -> list[Value | None]:
+    values = series.to_list()
+    if kind == "j":
+        loads = orjson.loads
+        return [None if v is None else loads(v) for v in values]
+    return values
+
+
+def _e164(keys: pl.Series) -> list[str]:
+    return ("+" + keys.cast(pl.String)).to_list()
+
+
 class PhoneList:
     """Columnar accepted phones: compact in memory, picklable, serializable.
 
     `columns[k][i]` is the add_data value of key `keys[k]` for `phones[i]`; None or ""
-    mean an empty cell (left out of that row's add_data). Lists of plain values, not
-    per-row dicts: a million rows cost one list per column, and pickling them back from a
-    worker process is a few C loops.
-
-    `to_bytes()` (orjson + zlib level 6), measured on 100k random mobile numbers: 0.53 MB
-    for phones alone (~5.3 bytes a phone), 0.93 MB with two text columns (a Cyrillic
-    name with a row number, an "HH:MM" time), ~9.3 bytes a row; about 0.1-0.2 s to
-    write and 0.01-0.07 s to read back per 100k.
+    mean an empty cell (left out of that row's add_data). Held as plain lists (small
+    lists, pasted text) or as one polars frame: the numbers as E.164 integers, each
+    add_data column typed (see `_encode`). A frame is what a worker hands back and what
+    the draft stores: `to_bytes()` is Arrow IPC (zstd) behind a small JSON header
+    (count, keys, sample rows), so the bot never turns a million rows into objects to
+    report or store a list, and the POST body is written from it chunk by chunk.
     """
 
-    __slots__ = ("_columns", "_count", "_packed", "_phones", "_samples", "keys")
+    __slots__ = ("_columns", "_count", "_frame", "_kinds", "_packed", "_phones", "_samples", "keys")
 
     # Rows kept unpacked beside a packed list, for previews.
     SAMPLE_ROWS = 10
@@ -56,32 +96,80 @@ class PhoneList:
         if len(self._columns) != len(self.keys):
             raise ValueError("one column per key")
         self._count = len(self._phones)
+        self._frame: pl.DataFrame | None = None
+        self._kinds: list[str] | None = None
         self._packed: bytes | None = None
         self._samples: list[tuple[str, dict]] | None = None
 
-    # A list that crossed from a worker process arrives packed (its to_bytes() form, made
-    # in the worker) and is unpacked only when its rows are needed: turning a million
-    # strings back into objects would hold the bot's event loop for a noticeable time,
-    # while a draft only stores the packed bytes and shows a few sample rows.
+    @classmethod
+    def from_frame(
+        cls, numbers: pl.Series, keys: list[str], columns: Sequence[pl.Series | list]
+    ) -> PhoneList:
+        """E.164 numbers as integers (Int64, no "+"); add_data columns as String series
+        or as lists of values (typed per column, see `_encode`)."""
+        if len(columns) != len(keys):
+            raise ValueError("one column per key")
+        out = cls()
+        out.keys = list(keys)
+        out._phones = out._columns = None
+        encoded = [
+            ("s", c.cast(pl.String)) if isinstance(c, pl.Series) else _encode(c) for c in columns
+        ]
+        out._frame = pl.DataFrame(
+            [numbers.rename("p"), *(c.rename(f"c{i}") for i, (_, c) in enumerate(encoded))]
+        )
+        out._kinds = [k for k, _ in encoded]
+        out._count = len(numbers)
+        return out
+
+    def _load(self) -> None:
+        if self._frame is None and self._phones is None and self._packed is not None:
+            self._read_packed()
+
+    def _ensure_frame(self) -> pl.DataFrame:
+        self._load()
+        if self._frame is None:
+            encoded = [_encode(col) for col in self.columns]
+            self._kinds = [k for k, _ in encoded]
+            numbers = pl.Series("p", [int(p[1:]) for p in self.phones], dtype=pl.Int64)
+            self._frame = pl.DataFrame(
+                [numbers, *(s.rename(f"c{i}") for i, (_, s) in enumerate(encoded))]
+            )
+        return self._frame
+
+    def _read_packed(self) -> None:
+        assert self._packed is not None
+        data = self._packed
+        if not data.startswith(_MAGIC):  # stored by the previous version: orjson + zlib
+            body = orjson.loads(zlib.decompress(data))
+            self._phones = body["p"].split("\n") if body["p"] else []
+            self._columns = body["c"]
+            return
+        size = int.from_bytes(data[4:8], "little")
+        frame = pl.read_ipc(io.BytesIO(memoryview(data)[8 + size :]))
+        coded = [name for name, dtype in frame.schema.items() if dtype == pl.Categorical]
+        self._frame = frame.with_columns(pl.col(coded).cast(pl.String)) if coded else frame
+        self._kinds = orjson.loads(data[8 : 8 + size])["t"]
+
     @property
     def phones(self) -> list[str]:
         if self._phones is None:
-            self._unpack()
-        assert self._phones is not None
+            self._load()
+            if self._phones is None:
+                assert self._frame is not None
+                self._phones = _e164(self._frame["p"])
         return self._phones
 
     @property
     def columns(self) -> list[list[Value | None]]:
         if self._columns is None:
-            self._unpack()
-        assert self._columns is not None
+            self._load()
+            if self._columns is None:
+                assert self._frame is not None and self._kinds is not None
+                self._columns = [
+                    _decode(kind, self._frame[f"c{i}"]) for i, kind in enumerate(self._kinds)
+                ]
         return self._columns
-
-    def _unpack(self) -> None:
-        assert self._packed is not None
-        body = orjson.loads(zlib.decompress(self._packed))
-        self._phones = body["p"].split("\n") if body["p"] else []
-        self._columns = body["c"]
 
     def __len__(self) -> int:
         return self._count
@@ -92,7 +180,7 @@ class PhoneList:
         return self.records() == other.records() and self.keys == other.keys
 
     def __repr__(self) -> str:
-        return f"PhoneList({len(self.phones)} phones, keys={self.keys!r})"
+        return f"PhoneList({len(self)} phones, keys={self.keys!r})"
 
     def add_data(self, i: int) -> dict[str, Value]:
         return {
@@ -101,45 +189,121 @@ class PhoneList:
 
     def records(self) -> list[dict]:
         """Exactly the campaign API's phones[] items."""
-        keys = self.keys
         with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
-            if not keys:
-                return [{"phone": p, "add_data": {}} for p in self.phones]
-            return [
-                {
-                    "phone": p,
-                    "add_data": {
-                        k: v for k, v in zip(keys, row, strict=True) if v is not None and v != ""
-                    },
-                }
-                for p, row in zip(self.phones, zip(*self.columns, strict=True), strict=True)
+            return [r for phones, cols in self.chunks() for r in _records(self.keys, phones, cols)]
+
+    def chunks(self, rows: int = CHUNK_ROWS, *, frames: bool = False) -> Iterator:
+        """(phones, add_data columns) a slice of `rows` at a time: what the POST body is
+        written from, without a million row objects at once. With `frames`, a stored
+        list whose add_data columns are all texts or integers gives polars frames
+        instead ("phone" as E.164 digits, then the columns in key order), which
+        bot.campaigns writes as JSON without making Python objects at all."""
+        self._load()
+        if frames and self._frame is not None and set(self._kinds or ()) <= {"s", "i"}:
+            names = ["phone", *(f"c{i}" for i in range(len(self.keys)))]
+            for part in self._frame.iter_slices(rows):
+                yield part.rename(dict(zip(part.columns, names, strict=True)))
+            return
+        if self._frame is None:  # plain lists (small lists, an old draft's list)
+            for start in range(0, len(self), rows):
+                end = start + rows
+                yield self.phones[start:end], [c[start:end] for c in self.columns]
+            return
+        assert self._kinds is not None
+        for part in self._frame.iter_slices(rows):
+            yield _e164(part["p"]), [
+                _decode(kind, part[f"c{i}"]) for i, kind in enumerate(self._kinds)
             ]
 
     def sample(self, n: int) -> list[tuple[str, dict]]:
         if self._phones is None and self._samples is not None and n <= len(self._samples):
             return self._samples[:n]
+        if self._frame is not None and self._phones is None:
+            head = PhoneList.__new__(PhoneList)
+            head.keys = self.keys
+            frame = self._frame.head(n)
+            head._phones = _e164(frame["p"])
+            assert self._kinds is not None
+            head._columns = [_decode(k, frame[f"c{i}"]) for i, k in enumerate(self._kinds)]
+            return [(head._phones[i], head.add_data(i)) for i in range(len(head._phones))]
         return [(self.phones[i], self.add_data(i)) for i in range(min(n, len(self)))]
 
     def __getstate__(self) -> tuple:
-        return self.to_bytes(), self._count, self.keys, self.sample(self.SAMPLE_ROWS)
+        return (self.to_bytes(),)
 
     def __setstate__(self, state: tuple) -> None:
-        self._packed, self._count, self.keys, self._samples = state
+        (data,) = state
+        self._load_header(data)
+
+    def _load_header(self, data: bytes) -> None:
+        self._packed = data
         self._phones = self._columns = None
+        self._frame = None
+        self._kinds = None
+        if data.startswith(_MAGIC):
+            size = int.from_bytes(data[4:8], "little")
+            head = orjson.loads(data[8 : 8 + size])
+            self._count, self.keys, self._kinds = head["n"], head["k"], head["t"]
+            self._samples = [(p, d) for p, d in head["s"]]
+        else:
+            body = orjson.loads(zlib.decompress(data))
+            self._phones = body["p"].split("\n") if body["p"] else []
+            self._columns = body["c"]
+            self.keys = body["k"]
+            self._count = len(self._phones)
+            self._samples = None
 
     def to_bytes(self) -> bytes:
-        if self._packed is not None:
+        if self._packed is not None and self._packed.startswith(_MAGIC):
             return self._packed
-        body = orjson.dumps(
-            {"v": 1, "p": "\n".join(self.phones), "k": self.keys, "c": self.columns}
+        frame = self._ensure_frame()
+        head = orjson.dumps(
+            {
+                "n": len(self),
+                "k": self.keys,
+                "t": self._kinds,
+                "s": self.sample(self.SAMPLE_ROWS),
+            }
         )
-        return zlib.compress(body, 6)
+        out = io.BytesIO()
+        out.write(_MAGIC + len(head).to_bytes(4, "little") + head)
+        # Texts that repeat (a region, a time, a manager's name) stored as a dictionary:
+        # a third of the bytes of Arrow's 16-byte string views, even compressed.
+        repeated = [
+            name
+            for name, dtype in frame.schema.items()
+            if dtype == pl.String and frame[name].n_unique() * 4 <= frame.height
+        ]
+        if repeated:
+            frame = frame.with_columns(pl.col(repeated).cast(pl.Categorical))
+        # zstd: ~30 ms for a million rows, a third smaller than LZ4 (Redis holds it).
+        frame.write_ipc(out, compression="zstd")
+        self._packed = out.getvalue()
+        return self._packed
+
+    def pack(self) -> None:
+        """Keep only the packed bytes (a worker does this before its result is pickled:
+        the frame and any lists are freed, the bytes are what crosses)."""
+        data = self.to_bytes()
+        self._load_header(data)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PhoneList:
-        body = orjson.loads(zlib.decompress(data))
-        phones = body["p"].split("\n") if body["p"] else []
-        return cls(phones, body["k"], body["c"])
+        out = cls.__new__(cls)
+        out._load_header(data)
+        return out
+
+
+def _records(keys: list[str], phones: list[str], columns: list[list]) -> list[dict]:
+    if not keys:
+        return [{"phone": p, "add_data": {}} for p in phones]
+    return [
+        {
+            "phone": p,
+            "add_data": {k: v for k, v in zip(keys, row, strict=True) if v is not None and v != ""},
+        }
+        for p, row in zip(phones, zip(*columns, strict=True), strict=True)
+    ]
 
 
 @dataclass
@@ -168,6 +332,10 @@ class IngestResult:
     # ("col", column index, header): only that phone column; ("sheet", index, name).
     alternatives: list[tuple[str, int, str]] = field(default_factory=list)
     sheet: str | None = None  # the sheet read, when the workbook has several with data
+    # The rejected-rows report (xlsx), when a worker built it (see executor.run_job).
+    report: bytes | None = None
+    # Where a worker's time went (executor.run_job), for the bot's log.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rejected_total(self) -> int:

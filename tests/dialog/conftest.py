@@ -169,9 +169,14 @@ async def make_bot_under_test(
         deps.clock = lambda: clock[0]
         # Lists are read in a thread here: a process pool per test would only add start-up.
         from bot.phones import ingest_bytes
+        from bot.phones.executor import run_job
 
-        async def ingest(data: bytes, filename: str, limits: Any, choice: Any = None) -> Any:
-            return await asyncio.to_thread(ingest_bytes, data, filename, limits, choice)
+        async def ingest(
+            data: bytes, filename: str, limits: Any, choice: Any = None, report: Any = None
+        ) -> Any:
+            # As a worker does it: the rejected-rows report is built beside the rows.
+            args = (data, filename, limits, choice)
+            return await asyncio.to_thread(run_job, ingest_bytes, args, report)
 
         deps.ingest = ingest
         bot = create_bot(settings)

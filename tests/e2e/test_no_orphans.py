@@ -138,8 +138,9 @@ async def test_a_killed_bot_leaves_no_process_behind(
         pids = _descendants(bot.pid) | _marked(mark)
         pids.discard(bot.pid)
         started = {pid: _start_time(pid) for pid in pids}
-        # The forkserver, two workers and the resource tracker at least.
-        assert len(started) >= 4, started
+        # The forkserver, the warm worker (one list per worker: the one that read the
+        # list was replaced by a fresh one) and the resource tracker at least.
+        assert len(started) >= 3, started
 
         bot_started = _start_time(bot.pid)
         bot.send_signal(signal.SIGKILL)

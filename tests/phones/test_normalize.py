@@ -8,7 +8,6 @@ import phonenumbers
 import pytest
 
 from bot.phones import REJECT_REASON_RU, REJECT_REASONS, normalize_phone, normalize_value
-from bot.phones import column as column_mod
 from bot.phones.column import normalize_column
 from bot.phones.normalize import normalize_cell, split_pasted
 
@@ -199,7 +198,7 @@ def test_reference_path_agrees_with_libphonenumber() -> None:
 
 
 @pytest.mark.parametrize("force_python", [True, False])
-def test_column_implementations_agree(monkeypatch: pytest.MonkeyPatch, force_python: bool) -> None:
+def test_column_implementations_agree(force_python: bool) -> None:
     rng = random.Random(99)
     texts = _random_forms(rng, 9000)  # over PhoneColumn._PART_ROWS: polars when present
     texts += [t for t, _ in ACCEPTED] + ["", "  ", "7,91612E+10", "+44 20 7946 0958"]
@@ -226,9 +225,8 @@ def test_column_implementations_agree(monkeypatch: pytest.MonkeyPatch, force_pyt
         "+7 916 123 45 67 доб 1 доб 2",
         "7.91612E+10",
     ]
-    monkeypatch.setattr(column_mod, "FORCE_PYTHON", force_python)
     blank = texts.index("")  # an empty phone cell in a row with nothing else: skipped
-    out = normalize_column(texts, numeric={5}, blank_rows={blank})
+    out = normalize_column(texts, numeric={5}, blank_rows={blank}, columnar=not force_python)
     # Against one-by-one normalization, first occurrence wins.
     seen: dict[str, int] = {}
     rejected = []
@@ -243,10 +241,11 @@ def test_column_implementations_agree(monkeypatch: pytest.MonkeyPatch, force_pyt
         elif e not in seen:
             seen[e] = i
             fixed += was_fixed or i == 5
-    assert out.phones == list(seen)
-    kept = out.keep if out.keep is not None else [i for i, k in enumerate(out.mask) if k]
+    phones = out.phones if out.keys is None else ["+" + str(k) for k in out.keys.to_list()]
+    assert phones == list(seen)
+    kept = out.keep if out.keep is not None else out.mask.arg_true().to_list()
     assert kept == list(seen.values())
-    assert (out.mask is None) is (force_python or column_mod.pl is None)
+    assert (out.mask is None) is force_python
     assert sorted(out.rejected) == rejected
     assert out.duplicates == len(texts) - len(seen) - len(rejected) - 1
     assert out.fixed == fixed

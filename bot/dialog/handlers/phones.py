@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -33,7 +37,14 @@ from bot.dialog.render import (
     reject_reason_text,
 )
 from bot.dialog.states import CampaignForm, StepCode
-from bot.phones import IngestError, IngestResult, build_report, ingest_text
+from bot.phones import (
+    REJECT_REASONS,
+    IngestError,
+    IngestResult,
+    ReportTexts,
+    build_report,
+    ingest_text,
+)
 
 log = logging.getLogger("bot.dialog")
 _MAX_ALTERNATIVES = 6  # a phone screen's worth of buttons
@@ -78,11 +89,27 @@ async def read_list(
     limits = deps.ingest_limits
     try:
         async with ChatActionSender.upload_document(bot=bot, chat_id=dialog.chat.id):
-            buffer = await bot.download(file_id)
-            assert buffer is not None
-            if choice is None:
-                return await deps.ingest(buffer.getvalue(), filename, limits)
-            return await deps.ingest(buffer.getvalue(), filename, limits, choice=choice)
+            # The rejected-rows report is built by the worker, in the user's language.
+            extra: dict[str, Any] = {"report": report_texts()}
+            if choice is not None:
+                extra["choice"] = choice
+            # Downloaded to a file the worker reads: a 20 MB list never sits in the
+            # bot's memory (nor crosses to the worker as a pickled copy).
+            with tempfile.TemporaryDirectory(prefix="campaign-bot-list-") as folder:
+                path = Path(folder) / "list"
+                started = time.perf_counter()
+                # 1 MB chunks: each chunk is a thread hop of the async file write.
+                await bot.download(file_id, destination=path, chunk_size=1 << 20)
+                downloaded = time.perf_counter()
+                result = await deps.ingest(path, filename, limits, **extra)
+                took = {k: round(v) for k, v in result.timings.items()}
+                log.info(
+                    "list read download_ms=%.0f ingest_ms=%.0f worker=%s",
+                    (downloaded - started) * 1000,
+                    (time.perf_counter() - downloaded) * 1000,
+                    took,
+                )
+                return result
     except IngestError as error:
         return "❗ " + ingest_error_text(error)
     except TelegramBadRequest as error:
@@ -125,6 +152,17 @@ async def process_list_choice(
         await dialog.replace(status_id, result)
         return  # the draft keeps the list it had; its summary is still the last question
     await accept_list(result, dialog, draft, status_id)
+
+
+def report_texts() -> ReportTexts:
+    return ReportTexts(
+        reasons={
+            code: reject_reason_text(code)
+            for code in (*REJECT_REASONS, "cell_too_long", "left_out")
+        },
+        fallback=reject_reason_text(""),
+        left_out_title=_("Other numbers"),
+    )
 
 
 def alternative_rows(
@@ -217,7 +255,8 @@ async def accept_list(
 
 
 async def send_rejected(result: IngestResult, dialog: Conversation, report_id: int) -> None:
-    content = await asyncio.to_thread(
+    # The worker built it already; a list read in process (pasted text) builds it here.
+    content = result.report or await asyncio.to_thread(
         build_report, result, reject_reason_text, left_out_title=_("Other numbers")
     )
     locale = dialog.locale
