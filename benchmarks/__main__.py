@@ -28,6 +28,7 @@ SUITES = {
     "ingest": "benchmarks.bench_ingest",
     "submission": "benchmarks.bench_submit",
     "e2e": "benchmarks.bench_e2e",
+    "zones": "benchmarks.bench_zones",
 }
 COLUMNS = ("case", "metric", "value", "baseline", "ratio", "target", "ok")
 

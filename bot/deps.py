@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.calling import PlanCache
 from bot.campaigns.client import CampaignClient
 from bot.drafts import InFlightMarks, MemoryInFlightMarks, PhoneListStore
 from bot.handoff import HandoffStore, MemoryHandoffStore
@@ -50,6 +51,12 @@ class AppDeps:
     history: SafeHistory | None = None
     ingest: Ingest = _ingest_off_loop
     clock: Callable[[], dt.datetime] | None = None
+    # The numbering-plan registry of NUMBERING_PLAN_DIR, re-read when its files change.
+    numbering_plan: PlanCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.numbering_plan is None:
+            self.numbering_plan = PlanCache(self.settings.numbering_plan_dir)
 
     def now(self) -> dt.datetime:
         """Wall-clock time of the call centre (TIMEZONE): 'today' is judged in it."""

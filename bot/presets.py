@@ -7,6 +7,7 @@ title = "Опрос качества"
 project_id = 1
 start_block_id = 10
 params = ["name", "time"]       # add_data keys the start block needs
+calling_hours = "strict"        # optional: off | warn | strict (default: CALLING_HOURS_CHECK)
 
 [[callers]]
 key = "main"
@@ -27,6 +28,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from bot.calling.rules import CheckMode
+
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -43,6 +46,9 @@ class Scenario(_Frozen):
     params: tuple[str, ...] = ()
     # Four-eyes: a campaign of this scenario goes out only once another member approves it.
     approval: bool = False
+    # Local calling hours: None follows CALLING_HOURS_CHECK; "off" for e.g. an internal
+    # notification, "strict" refuses to create a campaign outside the legal hours.
+    calling_hours: CheckMode | None = None
 
 
 class Caller(_Frozen):

@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.calling.rules import CallingHours, CheckMode, UnknownRule, parse_span
+
 IntList = Annotated[list[int], NoDecode]
 
 # Telegram's placeholder senders, each shared by many people: GroupAnonymousBot (every
@@ -109,6 +111,19 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Local calling hours (bot/calling). The registry files (DEF-9xx.csv, ABC-*.csv) the
+    # bot reads zones of numbers from; `python -m bot.calling.update` fetches them.
+    numbering_plan_dir: Path | None = None
+    # 230-FZ's hours for debt collection, in each number's local time.
+    calling_hours_workday: str = "08:00-22:00"
+    calling_hours_holiday: str = "09:00-20:00"
+    # A `holidays` country code for the production calendar; "none" = Sat/Sun only.
+    calling_calendar: str = "RU"
+    # off | warn | strict (refuse to create outside the hours); a scenario can override.
+    calling_hours_check: CheckMode = CheckMode.WARN
+    # centre (judged as the call centre's zone, with a warning) | exclude (out of splits).
+    calling_unknown_zone: UnknownRule = UnknownRule.CENTRE
+
     @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -132,6 +147,27 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("calling_hours_workday", "calling_hours_holiday")
+    @classmethod
+    def _check_span(cls, value: str) -> str:
+        try:
+            parse_span(value)
+        except ValueError as exc:
+            raise ValueError("expected HH:MM-HH:MM, e.g. 08:00-22:00") from exc
+        return value
+
+    @field_validator("calling_calendar")
+    @classmethod
+    def _check_calendar(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code in ("", "NONE"):
+            return ""
+        import holidays
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"unknown country {value!r} for the production calendar")
+        return code
 
     @field_validator("log_level")
     @classmethod
@@ -213,6 +249,14 @@ class Settings(BaseSettings):
     @property
     def healthz_path(self) -> str:
         return healthz_path(self.webhook_listen_path)
+
+    @property
+    def calling_hours(self) -> CallingHours:
+        return CallingHours(
+            workday=parse_span(self.calling_hours_workday),
+            holiday=parse_span(self.calling_hours_holiday),
+            calendar=self.calling_calendar,
+        )
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

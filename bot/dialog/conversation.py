@@ -28,8 +28,10 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.calling import CheckMode
 from bot.deps import AppDeps
 from bot.dialog.callbacks import Back, Quit, SummaryAction
+from bot.dialog.calling import can_split, check_mode, hours_warnings, zones_report
 from bot.dialog.draft import Draft, DraftUnreadable, load_draft
 from bot.dialog.questions import AskContext
 from bot.dialog.render import fit_message, summary_lines, summary_warnings
@@ -315,8 +317,9 @@ class Conversation:
     async def discard(self, draft: Draft) -> None:
         """Forget the draft and its stored list; take the buttons off its messages."""
         await self.clear_keyboards(draft)
-        if draft.phones_ref:
-            await self.deps.phone_lists.delete(draft.phones_ref)
+        for ref in (draft.phones_ref, draft.zones_ref):
+            if ref:
+                await self.deps.phone_lists.delete(ref)
         await self.state.clear()
         self.draft = None
 
@@ -344,6 +347,11 @@ class Conversation:
         warnings = summary_warnings(
             draft, presets=deps.presets, default_interval=deps.settings.default_interval_minutes
         )
+        # Local calling hours: the spread over zones, the groups outside the allowed hours.
+        zones = zones_report(draft, today=deps.now().date(), locale=self.locale)
+        if zones:
+            lines.append(zones)
+        warnings += hours_warnings(draft, deps.settings, deps.presets, locale=self.locale)
         return "\n".join(lines + warnings)
 
     def summary_rows(self, draft: Draft, *actions: str) -> list[list[InlineKeyboardButton]]:
@@ -355,7 +363,12 @@ class Conversation:
             "cancel": _("✖️ Cancel"),
             "retry": _("🔁 Retry"),
             "resend": _("⚠️ Send again"),
+            "split": _("🕐 Split by time zones"),
         }
+        if "create" in actions and "split" not in actions and can_split(draft) and (
+            check_mode(draft, self.deps.settings, self.deps.presets) is not CheckMode.OFF
+        ):
+            actions = (*actions, "split")
 
         def button(action: str) -> InlineKeyboardButton:
             data = SummaryAction(

@@ -71,6 +71,15 @@ class Draft(BaseModel):
     phone_column: str | None = None
     list_file: ListFile | None = None
 
+    # Zones of the list's numbers (bot/dialog/calling.py): zone -> count, the per-number
+    # assignment stored beside the list, and the numbering plan's date it was made with.
+    zones: dict[str, int] = Field(default_factory=dict)
+    zones_ref: str | None = None
+    zone_sources: dict[str, int] = Field(default_factory=dict)
+    plan_date: str | None = None
+    # «Split by time zones»: the campaigns of the set and their status (bot/calling/split).
+    split: list[dict[str, Any]] | None = None
+
     # The screen: the one live message of a private chat, and messages with buttons.
     live: int | None = None
     kb_msgs: list[int] = Field(default_factory=list)

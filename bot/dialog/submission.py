@@ -25,6 +25,7 @@ from bot.campaigns.errors import CampaignOutcomeUnknown, CampaignRejected, Campa
 from bot.campaigns.model import CampaignRequest, PhoneColumns, build_request
 from bot.deps import AppDeps
 from bot.dialog import teamdesk
+from bot.dialog.calling import can_split, strict_refusal
 from bot.dialog.conversation import Conversation, mention, read_draft
 from bot.dialog.draft import Draft
 from bot.dialog.parsing import AnswerError, check_date, check_window_for_date, make_window
@@ -167,7 +168,21 @@ async def report_interrupted(
         draft.outcome_unknown = True
         await dialog.save(draft)
         await dialog.deps.inflight.release(key)
-        await teamdesk.on_failed(dialog, draft)
+        if draft.split:
+            # A split: the parts say which campaigns exist; the cut one may (never resent).
+            from bot.dialog.split import interrupted_split_text, offer_split
+
+            draft.outcome_unknown = False
+            if progress is not None and progress != draft.live:
+                await dialog.replace(progress, interrupted_split_text(draft, dialog.locale))
+                await offer_split(dialog, draft)
+            else:
+                if progress is not None:
+                    draft.live = progress
+                await offer_split(dialog, draft,
+                                  note=interrupted_split_text(draft, dialog.locale))
+            return
+        await teamdesk.on_failed(dialog, draft)  # the group's card and the history
         if progress is not None and progress != draft.live:
             await dialog.replace(progress, text)
             text = unknown_outcome_text()
@@ -201,6 +216,13 @@ def _recheck(draft: Draft, now: dt.datetime) -> tuple[str, str] | None:
 
 async def submit(dialog: Conversation, draft: Draft) -> None:
     """Mark the draft in flight, then POST in the background: exactly one request."""
+    if draft.split and any(p["status"] != "pending" for p in draft.split):
+        # Part of a split set exists: only its missing campaigns may still be created,
+        # never the whole list once more (a typed «повторить», a stale button).
+        from bot.dialog.split import submit_split
+
+        await submit_split(dialog, draft)
+        return
     missing = first_missing(draft)
     if missing is not None:
         draft.editing = True
@@ -211,6 +233,12 @@ async def submit(dialog: Conversation, draft: Draft) -> None:
         draft.editing = True
         await dialog.ask(code, draft, note="❗ " + text)
         return
+    # A scenario with a strict check: one campaign outside the legal hours is refused.
+    if refusal := strict_refusal(draft, dialog.deps.settings, dialog.deps.presets):
+        actions = ("split", "edit", "cancel") if can_split(draft) else ("edit", "cancel")
+        await dialog.show_summary(draft, note=refusal, actions=actions)
+        return
+    # Four-eyes: sent for approval instead, unless this very draft was approved.
     if await teamdesk.divert_to_approval(dialog, draft):
         return
     marks = dialog.deps.inflight
@@ -411,6 +439,8 @@ async def _created(
         await dialog.state.clear()
     shown = await dialog.replace(progress, success_text(dialog, draft, campaign_id))
     kept = await teamdesk.on_created(dialog, draft, campaign_id, shown)
+    if draft.zones_ref:
+        await dialog.deps.phone_lists.delete(draft.zones_ref)
     if draft.phones_ref and not kept:
         # Kept only for «Repeat» from the history (it expires with the draft's TTL).
         await dialog.deps.phone_lists.delete(draft.phones_ref)

@@ -214,8 +214,9 @@ def approved(draft: Draft) -> bool:
     return approval.get("state") == APPROVED and approval.get("fp") == fingerprint(draft)
 
 
-async def divert_to_approval(dialog: Conversation, draft: Draft) -> bool:
-    """Called by submit: True when the draft went (or must go) to approval instead."""
+async def divert_to_approval(dialog: Conversation, draft: Draft, *, split: bool = False) -> bool:
+    """Called by submit (and a split's submit): True when the draft went (or must go) to
+    approval instead."""
     if not needs_approval(dialog, draft) or approved(draft):
         return False
     if draft.origin is None:
@@ -230,7 +231,7 @@ async def divert_to_approval(dialog: Conversation, draft: Draft) -> bool:
         return True
     approval = open_request({"rev": draft.rev}, chat_id=draft.origin.chat,
                             thread_id=draft.origin.thread)
-    approval.update(fp=fingerprint(draft), author_name=dialog.user.full_name)
+    approval.update(fp=fingerprint(draft), author_name=dialog.user.full_name, split=split)
     draft.approval = approval
     # A new message, so that the group is notified; the handoff message goes.
     old = draft.origin.card
@@ -321,4 +322,8 @@ async def use_same_list(dialog: Conversation, draft: Draft) -> None:
     draft.phones_count = len(phones)
     draft.add_data_keys = list(phones.keys)
     draft.list_file = None
+    # Each number's zone, as for an uploaded list (the summary warns on calling hours).
+    from bot.dialog.calling import attach_zones
+
+    await attach_zones(dialog.deps, draft, phones)
     await dialog.advance(StepCode.PHONES, draft)

@@ -150,7 +150,12 @@ async def on_vote(
         author = teamdesk.owner_conversation(dialog, draft, state)
         if verdict == Verdict.APPROVED:
             log.info("approved dialog=%s by=%s", draft.dialog, voter.id)
-            await submit(author, draft)  # the usual exactly-once submission
+            if (draft.approval or {}).get("split"):
+                from bot.dialog.split import submit_split
+
+                await submit_split(author, draft)  # the set by time zones, as asked
+            else:
+                await submit(author, draft)  # the usual exactly-once submission
             return
         log.info("declined dialog=%s by=%s", draft.dialog, voter.id)
         await teamdesk.update_card(author, draft, CardState.DECLINED)

@@ -24,6 +24,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import gettext as _
 
 from bot.dialog.callbacks import ListChoice
+from bot.dialog.calling import attach_zones, zones_report
 from bot.dialog.conversation import Conversation
 from bot.dialog.draft import Draft, ListFile
 from bot.dialog.guards import AddressedToBot
@@ -209,6 +210,12 @@ async def accept_list(
     report = ingest_report(
         result, locale=dialog.locale, mask=dialog.group, describe=reject_reason_text
     )
+    if result.accepted:
+        # Zones from the accepted phones and their add_data (the file's zone columns).
+        await attach_zones(deps, draft, result.phones)
+        zones = zones_report(draft, today=deps.now().date(), locale=dialog.locale)
+        if zones:
+            report += "\n\n" + zones
     if result.accepted == 0:
         report += "\n\n❗ " + _("No valid number in the list. Send another one.")
     else:

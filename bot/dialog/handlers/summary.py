@@ -12,11 +12,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.deps import AppDeps
 from bot.dialog.callbacks import DraftChoice, EditField, SummaryAction
+from bot.dialog.calling import can_split
 from bot.dialog.conversation import Conversation, mention
 from bot.dialog.draft import Draft
 from bot.dialog.guards import AddressedToBot
 from bot.dialog.handlers.steps import cancel_draft, process_quit
 from bot.dialog.inflight import start_sweeper, stop_sweeper
+from bot.dialog.split import offer_split, split_started, submit_split
 from bot.dialog.states import CampaignForm
 from bot.dialog.steps import asked_steps, step_by_name
 from bot.dialog.submission import guard_busy, submission_status, submit
@@ -30,6 +32,8 @@ SUMMARY_WORDS = {
     "edit": {"изменить", "edit", "исправить"},
     "cancel": {"отменить", "отмена", "cancel", "нет", "no"},
 }
+SPLIT_WORDS = {"разделить", "по поясам", "разделить по поясам",
+               "разделить по часовым поясам", "split"}
 NEW_DRAFT_WORDS = {"новый", "новый черновик", "заново", "начать заново", "new", "new draft"}
 
 
@@ -74,16 +78,26 @@ async def process_edit_field(
 
 
 async def start_edit(code: str, dialog: Conversation, draft: Draft) -> None:
+    if split_started(draft):
+        # Campaigns of the set exist: changing the draft now would not change them.
+        await offer_split(dialog, draft)
+        return
+    draft.split = None
     draft.editing = True
     await dialog.ask(code, draft)
 
 
 async def process_edit_back(callback: CallbackQuery, dialog: Conversation) -> None:
     await callback.answer()
-    assert dialog.draft is not None
+    draft = dialog.draft
+    assert draft is not None
+    if split_started(draft):
+        await offer_split(dialog, draft)  # the set's state, not a summary to edit
+        return
+    draft.split = None  # back from a split's preview: a plain summary again
     # The menu's message is one of the draft's: shown again as the summary (edited in
     # place in a private chat), or its buttons taken off in a group.
-    await dialog.show_summary(dialog.draft)
+    await dialog.show_summary(draft)
 
 
 async def process_create(
@@ -104,6 +118,36 @@ async def process_create(
     await submit(dialog, draft)
 
 
+async def process_split(
+    callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
+) -> None:
+    """«Split by time zones»: the confirmation of the set (or, once some exist, which)."""
+    draft = dialog.draft
+    assert draft is not None
+    if await guard_busy(dialog, draft, callback=callback):
+        return
+    if callback_data.rev != draft.rev:
+        await callback.answer(_("This summary is out of date."))
+        return
+    await callback.answer()
+    await offer_split(dialog, draft)
+
+
+async def process_split_go(
+    callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
+) -> None:
+    """Create the set's campaigns still missing: exactly once each, whatever is tapped."""
+    draft = dialog.draft
+    assert draft is not None
+    if await guard_busy(dialog, draft, callback=callback):
+        return
+    if callback_data.rev != draft.rev:
+        await callback.answer(_("This summary is out of date."))
+        return
+    await callback.answer(_("Creating…"))
+    await submit_split(dialog, draft)
+
+
 async def process_summary(message: Message, dialog: Conversation) -> None:
     assert message.text is not None
     draft = dialog.draft
@@ -120,8 +164,16 @@ async def process_summary(message: Message, dialog: Conversation) -> None:
     if await guard_busy(dialog, draft, on_live=beside):
         return
     draft.reply_to = message.message_id
-    if word in SUMMARY_WORDS["create"]:
+    if word in SUMMARY_WORDS["create"] and draft.split:
+        await submit_split(dialog, draft)  # the preview (or the set) is what is confirmed
+    elif word in SUMMARY_WORDS["create"]:
         await submit(dialog, draft)
+    elif word in SPLIT_WORDS and can_split(draft):
+        await offer_split(dialog, draft)
+    elif split_started(draft) and word not in SUMMARY_WORDS["cancel"]:
+        await offer_split(
+            dialog, draft, note=_("Press a button or type «создать» or «отменить».")
+        )
     elif word in SUMMARY_WORDS["cancel"]:
         await cancel_draft(dialog, draft)
     elif code := step_by_name(word, draft):
@@ -193,6 +245,12 @@ def create_router() -> Router:
     )
     router.callback_query.register(
         process_create, SummaryAction.filter(F.action.in_(RETRY_ACTIONS)), summary
+    )
+    router.callback_query.register(
+        process_split, SummaryAction.filter(F.action == "split"), summary
+    )
+    router.callback_query.register(
+        process_split_go, SummaryAction.filter(F.action == "split_go"), summary
     )
     router.message.register(
         process_summary, summary, F.text, ~F.text.startswith("/"), AddressedToBot()

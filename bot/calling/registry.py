@@ -1,0 +1,267 @@
+"""The Russian numbering-plan registry (open data: DEF-9xx.csv for mobile ranges,
+ABC-3xx/4xx/8xx.csv for landlines): number ranges -> region -> IANA zone.
+
+The files are `;`-separated with a header row: «АВС/ DEF;От;До;Емкость;Оператор;Регион»,
+and in newer releases the operator's ИНН and a territory («Территория ГАР»). Columns are
+found by their header, extra ones are ignored; UTF-8 (with or without BOM) and the older
+Windows-1251 are both read. The registry changes monthly: it is whatever files the bot's
+operator keeps in NUMBERING_PLAN_DIR (see bot.calling.update), read once and re-read when
+a file changes.
+
+A lookup is a range search over sorted arrays: ranges are kept as 10-digit national
+numbers (code * 10^7 + number), sorted by start; a number is inside the range whose
+start is the last one <= it if it is also <= that range's end.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import io
+import logging
+import threading
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .subjects import subject_zone
+
+try:  # vectorized lookups for big lists; the bisect loop gives the same answers
+    import polars as pl
+except ImportError:  # pragma: no cover - depends on the environment
+    pl = None
+
+log = logging.getLogger(__name__)
+
+# The files as the registry publishes them.
+REGISTRY_FILES = ("ABC-3xx.csv", "ABC-4xx.csv", "ABC-8xx.csv", "DEF-9xx.csv")
+
+_E7 = 10_000_000
+
+
+class RegistryFormatError(ValueError):
+    """A file is not a registry table: its header lacks a needed column."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryFile:
+    name: str
+    modified: dt.date  # the file's date (the updater sets it to the publication date)
+    ranges: int  # ranges read
+    unresolved: int  # ranges whose region names no single zone
+
+
+def _header_key(text: str) -> str:
+    return "".join(text.lower().replace("\ufeff", "").split())
+
+
+# «АВС/ DEF» is spelled with Cyrillic А, В, С in the official files; Latin in others.
+_AS_LATIN = str.maketrans("авсе", "abce")
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        key = _header_key(raw)
+        latin = key.translate(_AS_LATIN)
+        if "def" in latin or latin.startswith("abc"):
+            found.setdefault("code", index)
+        elif key in ("от", "oт", "from"):
+            found.setdefault("from", index)
+        elif key in ("до", "to"):
+            found.setdefault("to", index)
+        elif key.startswith("регион") or key == "region":
+            found.setdefault("region", index)
+        elif "территория" in key or "гар" in key:
+            found.setdefault("territory", index)
+    missing = [name for name in ("code", "from", "to", "region") if name not in found]
+    if missing:
+        raise RegistryFormatError(
+            "not a numbering-plan table: no column " + ", ".join(missing)
+            + f" in the header {list(header)!r}"
+        )
+    return found
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM or not) as the current files are, else Windows-1251 as older ones."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+def parse_registry(data: bytes) -> list[tuple[int, int, str | None]]:
+    """(start, end, zone or None) per range of one file, as 10-digit national numbers."""
+    reader = csv.reader(io.StringIO(decode(data), newline=""), delimiter=";")
+    header = next(reader, None)
+    if header is None:
+        raise RegistryFormatError("the file is empty")
+    cols = _columns(header)
+    ci, fi, ti, ri = cols["code"], cols["from"], cols["to"], cols["region"]
+    gi = cols.get("territory")
+    width = max(cols.values()) + 1
+    zones: dict[tuple[str, str], str | None] = {}
+    out: list[tuple[int, int, str | None]] = []
+    for row in reader:
+        if len(row) < width:
+            continue  # a blank or cut line
+        try:
+            code = int(row[ci])
+            start = int(row[fi])
+            end = int(row[ti])
+        except ValueError:
+            continue
+        if not (0 <= start <= end < _E7) or not 0 < code < 1000:
+            continue
+        region = row[ri].strip()
+        territory = row[gi].strip() if gi is not None else ""
+        key = (region, territory)
+        if key not in zones:
+            zones[key] = subject_zone(region) or (subject_zone(territory) if territory else None)
+        out.append((code * _E7 + start, code * _E7 + end, zones[key]))
+    return out
+
+
+class NumberingPlan:
+    """All registry files of a directory as sorted arrays, with vectorized lookups."""
+
+    def __init__(
+        self, rows: list[tuple[int, int, str | None]], files: Sequence[RegistryFile] = ()
+    ) -> None:
+        rows = sorted(r for r in rows if r[2] is not None)
+        self.zones: list[str] = sorted({r[2] for r in rows})  # type: ignore[misc]
+        index = {z: i for i, z in enumerate(self.zones)}
+        self._starts = array("q", (r[0] for r in rows))
+        self._ends = array("q", (r[1] for r in rows))
+        self._codes = array("h", (index[r[2]] for r in rows))  # type: ignore[index]
+        self.files = tuple(files)
+        self._pl: tuple | None = None
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @property
+    def date(self) -> dt.date | None:
+        """The newest file's date: what the bot says the registry is 'as of'."""
+        return max((f.modified for f in self.files), default=None)
+
+    @classmethod
+    def from_files(cls, paths: Sequence[Path]) -> NumberingPlan:
+        rows: list[tuple[int, int, str | None]] = []
+        files = []
+        for path in paths:
+            try:
+                parsed = parse_registry(path.read_bytes())
+            except (OSError, RegistryFormatError) as exc:
+                # One bad file must not take the others away: its ranges are just unknown.
+                log.warning("numbering plan file %s skipped: %s", path.name, exc)
+                continue
+            rows.extend(parsed)
+            modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
+            unresolved = sum(1 for r in parsed if r[2] is None)
+            files.append(RegistryFile(path.name, modified, len(parsed), unresolved))
+        return cls(rows, files)
+
+    def lookup_one(self, national: int) -> str | None:
+        i = bisect.bisect_right(self._starts, national) - 1
+        if i >= 0 and national <= self._ends[i]:
+            return self.zones[self._codes[i]]
+        return None
+
+    def lookup_one_code(self, national: int) -> int:
+        return self._lookup_index(national)
+
+    def lookup_codes_series(self, nationals: pl.Series) -> pl.Series:
+        """As lookup_codes, Series in and out (Int16, -1 = no range)."""
+        return self._lookup_polars(nationals)
+
+    def lookup_codes(self, nationals: Sequence[int] | object) -> list[int]:
+        """Zone index into `self.zones` per 10-digit national number, -1 where no range
+        holds it. Accepts a list of ints or a polars Int64 Series (nulls give -1)."""
+        if pl is not None:
+            return self._lookup_polars(nationals).to_list()
+        return [self._lookup_index(n) for n in nationals]  # type: ignore[union-attr]
+
+    def _lookup_index(self, n: int | None) -> int:
+        if n is None:
+            return -1
+        i = bisect.bisect_right(self._starts, n) - 1
+        return self._codes[i] if i >= 0 and n <= self._ends[i] else -1
+
+    def _arrays(self) -> tuple:
+        if self._pl is None:
+            self._pl = (
+                pl.Series("s", self._starts, dtype=pl.Int64),
+                pl.Series("e", self._ends, dtype=pl.Int64),
+                pl.Series("c", self._codes, dtype=pl.Int16),
+            )
+        return self._pl
+
+    def _lookup_polars(self, nationals: object) -> pl.Series:
+        numbers = (
+            nationals
+            if isinstance(nationals, pl.Series)
+            else pl.Series("n", nationals, dtype=pl.Int64)
+        )
+        starts, ends, codes = self._arrays()
+        if len(starts) == 0:
+            return pl.Series("z", [-1] * len(numbers), dtype=pl.Int16)
+        # Index of the last start <= n; clipped into range, then checked against its end.
+        at = (starts.search_sorted(numbers.fill_null(-1), side="right").cast(pl.Int64) - 1)
+        frame = pl.DataFrame({"n": numbers, "at": at})
+        idx = frame["at"].clip(0, len(starts) - 1)
+        found = (frame["at"] >= 0) & (numbers <= ends.gather(idx)) & numbers.is_not_null()
+        return pl.select(
+            pl.when(found).then(codes.gather(idx)).otherwise(-1).cast(pl.Int16).alias("z")
+        ).to_series()
+
+
+def registry_paths(directory: Path) -> list[Path]:
+    """The registry tables present in a directory: the published names first, then any
+    other *.csv (a renamed or additional file), each once."""
+    if not directory.is_dir():
+        return []
+    named = [directory / n for n in REGISTRY_FILES if (directory / n).is_file()]
+    others = sorted(
+        p for p in directory.glob("*.csv") if p.is_file() and p.name not in REGISTRY_FILES
+    )
+    return named + others
+
+
+class PlanCache:
+    """The plan of a directory, re-read when its files change (a monthly update lands
+    without a restart). Thread-safe: lookups run in worker threads."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._plan: NumberingPlan | None = None
+
+    def _current_stamp(self) -> tuple:
+        assert self.directory is not None
+        out = []
+        for path in registry_paths(self.directory):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out.append((path.name, st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    def get(self) -> NumberingPlan | None:
+        if self.directory is None:
+            return None
+        with self._lock:
+            stamp = self._current_stamp()
+            if stamp != self._stamp:
+                self._plan = NumberingPlan.from_files(registry_paths(self.directory))
+                self._stamp = stamp
+                log.info(
+                    "numbering plan: %d ranges from %d files, as of %s",
+                    len(self._plan), len(self._plan.files), self._plan.date,
+                )
+            return self._plan

@@ -1,0 +1,233 @@
+"""Zones of numbers: the subjects table, the registry reader, the sources in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import pytest
+
+from bot.calling import (
+    SUBJECTS,
+    UNKNOWN,
+    NumberingPlan,
+    PlanCache,
+    assign_zones,
+    parse_registry,
+    parse_zone,
+    subject_zone,
+)
+from bot.calling.registry import RegistryFormatError
+from bot.calling.zones import Source, landline_zone, utc_offset_minutes, zone_columns
+from bot.phones import ingest_bytes
+
+from .registry_files import ABC_HEADER, DEF_HEADER, FIVE_ZONES, write_registry
+
+DAY = dt.date(2026, 12, 1)
+
+
+def _offset(zone: str) -> int:
+    return utc_offset_minutes(zone, DAY) // 60
+
+
+def test_all_89_subjects_with_real_zones() -> None:
+    assert len(SUBJECTS) == 89
+    assert len({s.name for s in SUBJECTS}) == 89
+    for s in SUBJECTS:
+        zoneinfo.ZoneInfo(s.zone)
+        # Every subject is found by its own official name.
+        assert subject_zone(s.name) == s.zone, s.name
+    offsets = {_offset(s.zone) for s in SUBJECTS}
+    assert offsets == set(range(2, 13))  # Russia's eleven zones, UTC+2 .. UTC+12
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("Челябинская обл.", 5),
+        ("Приморский край", 10),
+        ("Калининградская обл.", 2),
+        ("г. Москва и Московская обл.", 3),
+        ("г. Санкт - Петербург и Ленинградская обл.", 3),
+        ("Ханты - Мансийский - Югра АО", 5),
+        ("Ямало-Ненецкий АО", 5),
+        ("Ненецкий АО", 3),
+        ("Республика Саха /Якутия/", 9),
+        ("Кемеровская обл. - Кузбасс", 7),
+        ("Камчатский край", 12),
+        ("Чукотский АО", 12),
+        ("Самарская обл.", 4),
+        ("Тюменская обл.|Ханты-Мансийский АО", 5),
+        ("Екатеринбург", 5),
+        ("Республика Татарстан (Татарстан)", 3),
+    ],
+)
+def test_registry_and_libphonenumber_spellings(text: str, offset: int) -> None:
+    zone = subject_zone(text)
+    assert zone is not None
+    assert _offset(zone) == offset
+
+
+def test_regions_in_different_zones_or_none_give_no_zone() -> None:
+    assert subject_zone("Московская обл.|Калининградская обл.") is None
+    assert subject_zone("Российская Федерация") is None
+    assert subject_zone("Россия") is None
+    assert subject_zone("") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "zone"),
+    [
+        ("UTC+3", "UTC+03:00"),
+        ("utc +5", "UTC+05:00"),
+        ("GMT+05:00", "UTC+05:00"),
+        ("МСК+2", "UTC+05:00"),
+        ("МСК", "UTC+03:00"),
+        ("мск-1", "UTC+02:00"),
+        ("+7", "UTC+07:00"),
+        ("Asia/Omsk", "Asia/Omsk"),
+        ("Новосибирск", "Asia/Novosibirsk"),
+        ("завтра", None),
+        ("UTC+25", None),
+    ],
+)
+def test_zone_column_values(value: str, zone: str | None) -> None:
+    assert parse_zone(value) == zone
+
+
+def test_zone_columns_found_by_header() -> None:
+    keys = ["name", "Город", "Часовой пояс", "sum", "time_zone", "REGION"]
+    assert zone_columns(keys) == [2, 4, 1, 5]
+
+
+def test_registry_file_read_by_header_both_encodings(tmp_path: Path) -> None:
+    write_registry(tmp_path)
+    utf = parse_registry((tmp_path / "DEF-9xx.csv").read_bytes())
+    assert (9140000000, 9140999999, "Asia/Vladivostok") in utf
+    assert (9580000000, 9580999999, None) in utf  # a range over the whole country
+    cp = parse_registry((tmp_path / "ABC-3xx.csv").read_bytes())
+    assert cp == [
+        (3512000000, 3512999999, "Asia/Yekaterinburg"),
+        (3433000000, 3433999999, "Asia/Yekaterinburg"),
+    ]
+    # Columns in another order, one more unknown column: still read by their headers.
+    shuffled = (
+        "Регион;Оператор;До;От;Что-то новое;ABC/DEF\n"
+        "Омская обл.;X;9999999;0;1;381\n"
+    ).encode()
+    assert parse_registry(shuffled) == [(3810000000, 3819999999, "Asia/Omsk")]
+
+
+def test_not_a_registry_file_is_refused() -> None:
+    with pytest.raises(RegistryFormatError):
+        parse_registry(b"<html><body>Not found</body></html>")
+    with pytest.raises(RegistryFormatError):
+        parse_registry(DEF_HEADER.replace("Регион", "Область").encode())
+    assert parse_registry((ABC_HEADER + "\n351;xx;yy;1;o;Челябинская обл.\n").encode()) == []
+
+
+def test_plan_lookup_edges_and_both_paths(tmp_path: Path, monkeypatch) -> None:
+    plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
+    assert [f.name for f in plan.files] == ["ABC-3xx.csv", "DEF-9xx.csv"]
+    assert plan.date == dt.datetime.now(dt.UTC).date()
+    probes = [9140000000, 9140999999, 9141000000, 9000061999, 9000062000, 3512000000,
+              3511999999, 1, 9999999999]
+    expected = ["Asia/Vladivostok", "Asia/Vladivostok", None, "Europe/Moscow", None,
+                "Asia/Yekaterinburg", None, None, None]
+    assert [plan.lookup_one(n) for n in probes] == expected
+    vectorized = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
+    assert vectorized == expected
+    import bot.calling.registry as registry
+
+    monkeypatch.setattr(registry, "pl", None)
+    plain = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
+    assert plain == expected
+
+
+def test_landline_from_libphonenumber_region_not_its_zone_table() -> None:
+    assert landline_zone("4012123456") == "Europe/Kaliningrad"  # libphonenumber: Bucharest
+    assert landline_zone("3512123456") == "Asia/Yekaterinburg"
+    assert landline_zone("4232123456") == "Asia/Vladivostok"
+    assert landline_zone("9161234567") is None
+
+
+def test_kazakhstan_shares_plus_seven_and_has_one_zone() -> None:
+    got = assign_zones(["+77012345678", "+77172123456", "+12125551234", "+79161234567"])
+    assert [got.zone_of(i) for i in range(4)] == [
+        "Asia/Almaty", "Asia/Almaty", "America/New_York", UNKNOWN
+    ]
+    assert got.sources == {"foreign": 3, "unknown": 1}
+
+
+def test_five_zones_from_every_source(tmp_path: Path) -> None:
+    plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
+    phones = [p for p, _ in FIVE_ZONES]
+    keys = ["Часовой пояс", "Город"]
+    columns = [[row.get(k, "") for _, row in FIVE_ZONES] for k in keys]
+    got = assign_zones(phones, keys, columns, plan)
+    offsets = [
+        None if got.zone_of(i) == UNKNOWN else _offset(got.zone_of(i)) for i in range(len(got))
+    ]
+    assert offsets == [5, 2, 10, 10, 5, 7, 7, None]
+    assert got.sources == {"column": 2, "registry": 4, "landline": 1, "unknown": 1}
+    # Without the registry: the landlines still resolve, the mobile numbers do not.
+    bare = assign_zones(phones, keys, columns, None)
+    assert bare.sources == {"column": 2, "landline": 2, "unknown": 4}
+    counts = got.counts()
+    assert counts[UNKNOWN] == 1 and sum(counts.values()) == len(phones)
+    assert type(got).from_bytes(got.to_bytes()) == got
+    assert got.indices({"Asia/Vladivostok"}) == [2, 3]
+
+
+@pytest.mark.parametrize("with_plan", [True, False])
+def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bool) -> None:
+    import random
+
+    import bot.calling.zones as zones_module
+
+    plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
+    rng = random.Random(5)
+    prefixes = ["+7914000", "+7922", "+7923", "+7958", "+7351", "+7401", "+7495", "+7343",
+                "+7812", "+7700", "+7717", "+7999", "+49301", "+1212", "+3706"]
+    phones = [p + "".join(rng.choice("0123456789") for _ in range(12 - len(p)))
+              for p in (rng.choice(prefixes) for _ in range(3000))]
+    keys = ["Часовой пояс", "name", "Регион"]
+    zone_values = ["", "", "UTC+7", "МСК", "nonsense", None, 5]
+    places = ["", "Омская обл.", "Москва", "", None]
+    columns = [[rng.choice(zone_values) for _ in phones], ["x"] * len(phones),
+               [rng.choice(places) for _ in phones]]
+    used = plan if with_plan else None
+    fast = assign_zones(phones, keys, columns, used)
+    monkeypatch.setattr(zones_module, "FORCE_PYTHON", True)
+    plain = assign_zones(phones, keys, columns, used)
+    assert [fast.zone_of(i) for i in range(len(phones))] == [
+        plain.zone_of(i) for i in range(len(phones))
+    ]
+    assert fast.sources == plain.sources
+    assert set(fast.sources) >= {"column", "landline", "foreign", "unknown"}
+    assert assign_zones([], (), (), used).codes == b""
+
+
+def test_zones_after_a_real_ingest(tmp_path: Path) -> None:
+    """The zone columns arrive as add_data keys of the ingested list."""
+    text = "phone;Часовой пояс\n+7 914 000 00 01;UTC+3\n8 (351) 212-34-56;\n"
+    result = ingest_bytes(text.encode(), "list.csv")
+    plist = result.phones
+    assert plist.keys == ["Часовой пояс"]
+    plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
+    got = assign_zones(plist.phones, plist.keys, plist.columns, plan)
+    assert [got.zone_of(i) for i in range(2)] == ["UTC+03:00", "Asia/Yekaterinburg"]
+    assert got.sources == {Source.COLUMN: 1, Source.REGISTRY: 1}
+
+
+def test_plan_cache_rereads_a_changed_directory(tmp_path: Path) -> None:
+    cache = PlanCache(tmp_path)
+    assert cache.get() is not None and len(cache.get()) == 0
+    write_registry(tmp_path)
+    plan = cache.get()
+    assert plan is not None and len(plan) == 8  # the country-wide range has no zone
+    assert cache.get() is plan  # unchanged files are not read again
+    (tmp_path / "ABC-3xx.csv").unlink()
+    assert len(cache.get()) == 6
+    assert PlanCache(None).get() is None
