@@ -39,6 +39,8 @@ from bot.drafts import (
     RedisPhoneListStore,
     Signer,
 )
+from bot.handoff import HandoffStore, MemoryHandoffStore, RedisHandoffStore
+from bot.history import RedisHistoryStore, SafeHistory, SqliteHistoryStore
 from bot.i18n import create_i18n
 from bot.isolation import LOCK_BUSY_FILTER, RenewingRedisEventIsolation, on_lock_busy
 from bot.middlewares.access import AccessMiddleware, AccessPolicy, membership_router
@@ -62,12 +64,16 @@ class StateBackend:
     redis: Redis | None = None
     inflight: InFlightMarks | None = None
     key_prefix: str = "campaign-bot"
+    handoffs: HandoffStore | None = None
+    history: SafeHistory | None = None
 
     async def close(self) -> None:
         """Close the storage and its Redis connections (pool included). Called last, by the
         runner: the dispatcher's own shutdown hook (FSM close) runs before the hook that
         waits for submissions, so it must not close the connection they still use."""
         await self.phone_lists.close()
+        if self.history is not None:
+            await self.history.close()
         await self.events_isolation.close()
         if isinstance(self.storage, DraftRedisStorage):
             await self.storage.close_connections()
@@ -250,10 +256,17 @@ def create_state_backend(
         # raises once its connections are all in use.
         pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=50, timeout=20)
         redis = Redis(connection_pool=pool)
+    retention = settings.history_retention_seconds
     if redis is None:
         isolation = SimpleEventIsolation()
         marks = MemoryInFlightMarks(isolation)
-        return StateBackend(MemoryStorage(), isolation, MemoryPhoneListStore(ttl), None, marks)
+        # Drafts die with the process, but what was launched must survive it: SQLite.
+        history = SafeHistory(SqliteHistoryStore(settings.history_file,
+                                                 retention_seconds=retention))
+        return StateBackend(
+            MemoryStorage(), isolation, MemoryPhoneListStore(ttl), None, marks,
+            handoffs=MemoryHandoffStore(settings.handoff_ttl_seconds), history=history,
+        )
     list_prefix = f"{prefix}:list"
     signer = create_signer(settings)
     storage = DraftRedisStorage(
@@ -265,7 +278,11 @@ def create_state_backend(
     isolation = RenewingRedisEventIsolation(redis, storage.key_builder)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix, signer=signer)
     marks = RedisInFlightMarks(redis, prefix, isolation, signer)
-    return StateBackend(storage, isolation, phone_lists, redis, marks, prefix)
+    handoffs = RedisHandoffStore(redis, prefix, settings.handoff_ttl_seconds, signer=signer)
+    history = SafeHistory(
+        RedisHistoryStore(redis, prefix, signer=signer, retention_seconds=retention)
+    )
+    return StateBackend(storage, isolation, phone_lists, redis, marks, prefix, handoffs, history)
 
 
 def load_app_presets(settings: Settings) -> Presets:
@@ -289,6 +306,8 @@ def create_deps(
         campaign_client=client or CampaignClient.from_settings(settings),
         phone_lists=backend.phone_lists,
         inflight=backend.inflight or MemoryInFlightMarks(backend.events_isolation),
+        handoffs=backend.handoffs or MemoryHandoffStore(settings.handoff_ttl_seconds),
+        history=backend.history,
     )
 
 
@@ -366,6 +385,7 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
             commands = [
                 BotCommand(command="new", description=_("New campaign")),
                 BotCommand(command="cancel", description=_("Cancel the current dialog")),
+                BotCommand(command="history", description=_("Campaigns launched")),
                 BotCommand(command="help", description=_("How it works")),
                 BotCommand(command="language", description=_("Language")),
             ]

@@ -11,6 +11,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from bot.calling import PlanCache
 from bot.campaigns.client import CampaignClient
 from bot.drafts import InFlightMarks, MemoryInFlightMarks, PhoneListStore
+from bot.handoff import HandoffStore, MemoryHandoffStore
+from bot.history import SafeHistory
 from bot.phones import IngestLimits, IngestResult, ReportTexts, ingest_bytes_async
 from bot.presets import Presets
 from bot.settings import Settings
@@ -43,6 +45,10 @@ class AppDeps:
         default_factory=lambda: MemoryInFlightMarks(SimpleEventIsolation())
     )
     tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks())
+    # Group /new -> private chat links; kept where drafts are (create_deps passes them).
+    handoffs: HandoffStore = field(default_factory=lambda: MemoryHandoffStore(900))
+    # What was launched; None: not kept (the bot works the same without it).
+    history: SafeHistory | None = None
     ingest: Ingest = _ingest_off_loop
     clock: Callable[[], dt.datetime] | None = None
     # The numbering-plan registry of NUMBERING_PLAN_DIR, re-read when its files change.

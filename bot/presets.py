@@ -16,6 +16,7 @@ phone_id = 5
 
 [chats."-1001234567890"]         # a group chat's defaults
 scenario = "survey"
+approval = true                 # another member approves each campaign (also per scenario)
 ```
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -43,6 +44,8 @@ class Scenario(_Frozen):
     project_id: int = Field(gt=0)
     start_block_id: int = Field(gt=0)
     params: tuple[str, ...] = ()
+    # Four-eyes: a campaign of this scenario goes out only once another member approves it.
+    approval: bool = False
     # Local calling hours: None follows CALLING_HOURS_CHECK; "off" for e.g. an internal
     # notification, "strict" refuses to create a campaign outside the legal hours.
     calling_hours: CheckMode | None = None
@@ -57,6 +60,11 @@ class Caller(_Frozen):
 class ChatDefaults(_Frozen):
     scenario: Key | None = None
     caller: Key | None = None
+    # Four-eyes: every campaign started from this chat waits for another member's approval.
+    approval: bool = False
+    # Where /new in this group runs the wizard: "private" (a link to the private chat) or
+    # "group" (in the group itself); unset: the GROUP_WIZARD setting.
+    wizard: Literal["private", "group"] | None = None
 
 
 class Presets(_Frozen):

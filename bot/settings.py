@@ -6,7 +6,7 @@ import re
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     # Keys are "<prefix>:..."; bots (or test runs) sharing one Redis need prefixes of their own.
     redis_key_prefix: str = Field("campaign-bot", min_length=1)
     draft_ttl_hours: float = Field(24.0, gt=0)
+
+    # Campaign history: in Redis with REDIS_URL, else in this SQLite file (relative paths
+    # are under the working folder).
+    history_file: Path = Path("history.sqlite3")
+    history_retention_days: float = Field(90.0, gt=0)
+    # A group's /new hands the wizard over to a private chat by a link valid this long.
+    handoff_ttl_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    # /new in a group: "private" hands the wizard over to the user's private chat (the
+    # list never reaches the group); "group" keeps it in the group (per chat: presets).
+    group_wizard: Literal["private", "group"] = "private"
+    # Telegram lets a bot post about 20 messages a minute in one group; more are queued.
+    group_messages_per_minute: int = Field(20, gt=0, le=20)
 
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
@@ -253,6 +265,14 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def history_retention_seconds(self) -> float:
+        return self.history_retention_days * 86400
+
+    @property
+    def handoff_ttl_seconds(self) -> int:
+        return max(1, round(self.handoff_ttl_minutes * 60))
 
     @property
     def draft_ttl_seconds(self) -> int:

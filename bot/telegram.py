@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 from bot.middlewares.logging import current_update_id
+from bot.ratelimit import GroupRateMiddleware, GroupSendLimiter
 
 log = logging.getLogger("bot.telegram")
 api_log = logging.getLogger("bot.api")
@@ -123,8 +124,10 @@ def create_session(settings: Settings, **kwargs: Any) -> AiohttpSession:
         api = TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/"))
         kwargs.setdefault("api", api)
     session = AiohttpSession(**kwargs)
-    # The first registered is the outermost: retries wrap everything, each attempt is logged.
+    # The first registered is the outermost: retries wrap everything, each attempt is logged;
+    # each attempt at a group message takes a slot of that group's per-minute budget.
     session.middleware(RetryAfterMiddleware())
+    session.middleware(GroupRateMiddleware(GroupSendLimiter(settings.group_messages_per_minute)))
     session.middleware(StaleCallbackAnswerMiddleware())
     session.middleware(ApiCallLoggingMiddleware())
     return session

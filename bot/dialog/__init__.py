@@ -5,7 +5,7 @@ See docs/architecture.md for the path of an update through these modules.
 
 from aiogram import Router
 
-from bot.dialog.handlers import common, fallback, phones, steps, summary
+from bot.dialog.handlers import common, desk, fallback, history, phones, steps, summary
 from bot.dialog.middleware import DialogMiddleware, DraftLoader, setup_dialog
 
 __all__ = ["DialogMiddleware", "DraftLoader", "get_routers", "setup_dialog"]
@@ -14,7 +14,9 @@ __all__ = ["DialogMiddleware", "DraftLoader", "get_routers", "setup_dialog"]
 def get_routers() -> list[Router]:
     """Fresh routers, in priority order: commands first, wrong input and stale buttons last."""
     return [
+        desk.create_router(),  # /start <token> before /start
         common.create_router(),
+        history.create_router(),
         steps.create_router(),
         phones.create_router(),
         summary.create_router(),

@@ -208,6 +208,7 @@ class Conversation:
             target = self.pressed
         await remove_keyboards(self.bot, self.chat.id, [m for m in draft.kb_msgs if m != target])
         draft.kb_msgs = []
+        await self.drop_helpers(draft)
         message_id: int | None = None
         if target is not None:
             if await self.edit(target, text, rows):
@@ -238,6 +239,14 @@ class Conversation:
         """Take the buttons off earlier questions: one answer per question."""
         await remove_keyboards(self.bot, self.chat.id, draft.kb_msgs)
         draft.kb_msgs = []
+        await self.drop_helpers(draft)
+
+    async def drop_helpers(self, draft: Draft) -> None:
+        """The «✍️ Or answer this message» companions of answered questions go."""
+        for message_id in draft.helper_msgs:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.delete_message(self.chat.id, message_id)
+        draft.helper_msgs = []
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -286,9 +295,11 @@ class Conversation:
             await self.clear_keyboards(draft)
             if rows:
                 draft.kb_msgs.append(await self.send(text, rows))
-                await self.send(
+                # A message has buttons or a ForceReply, not both: the companion opens the
+                # reply; it is deleted once answered (drop_helpers), not left in the group.
+                draft.helper_msgs.append(await self.send(
                     _("✍️ Or answer this message."), force_reply_placeholder=placeholder
-                )
+                ))
             else:
                 await self.send(text, force_reply_placeholder=placeholder)
         else:
@@ -330,6 +341,9 @@ class Conversation:
             locale=self.locale,
             default_interval=deps.settings.default_interval_minutes,
         )
+        if draft.origin is not None and draft.origin.title:
+            # Handed over from a group: its card there shows the result.
+            lines.append(_("Result in: «{chat}»").format(chat=html.quote(draft.origin.title)))
         warnings = summary_warnings(
             draft, presets=deps.presets, default_interval=deps.settings.default_interval_minutes
         )
@@ -341,8 +355,10 @@ class Conversation:
         return "\n".join(lines + warnings)
 
     def summary_rows(self, draft: Draft, *actions: str) -> list[list[InlineKeyboardButton]]:
+        from bot.dialog.teamdesk import needs_approval
+
         labels = {
-            "create": _("✅ Create"),
+            "create": _("📨 Send for approval") if needs_approval(self, draft) else _("✅ Create"),
             "edit": _("✏️ Edit"),
             "cancel": _("✖️ Cancel"),
             "retry": _("🔁 Retry"),

@@ -32,6 +32,16 @@ class ListFile(BaseModel):
     n: int = 1
 
 
+class Origin(BaseModel):
+    """The group a draft was handed over from: its presets and rules apply, and its card
+    (the handoff message, edited) shows the campaign's fate there."""
+
+    chat: int
+    thread: int | None = None
+    title: str = ""
+    card: int | None = None
+
+
 class Draft(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=False)
 
@@ -73,6 +83,7 @@ class Draft(BaseModel):
     # The screen: the one live message of a private chat, and messages with buttons.
     live: int | None = None
     kb_msgs: list[int] = Field(default_factory=list)
+    helper_msgs: list[int] = Field(default_factory=list)  # in a group: «✍️ Or answer…»
     reply_to: int | None = None  # the user's message questions reply to (groups)
     editing: bool = False  # a step asked from the summary's «Edit»: back to it after
     resume_state: str | None = None  # /new over this draft: the state it was at
@@ -83,6 +94,12 @@ class Draft(BaseModel):
     submit_holder: str | None = None
     submit_key: str | None = None
     outcome_unknown: bool = False
+
+    # The team desk (bot/dialog/teamdesk.py): where it came from, its approval, and the
+    # list of the campaign it repeats, offered as «the same list» while still stored.
+    origin: Origin | None = None
+    approval: dict[str, Any] | None = None
+    same_list: str | None = None
 
     @property
     def in_flight(self) -> bool:

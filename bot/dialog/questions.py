@@ -185,10 +185,14 @@ def ask_interval(ctx: AskContext) -> Question:
 
 
 def ask_phones(ctx: AskContext) -> Question:
-    return Question(
+    q = Question(
         _(
             "Send the list: Excel, CSV, TXT or numbers as text. I find the phone column "
             "myself; the other columns go to the scenario."
         ),
         _("+79161234567, 89161234568"),
     )
+    if ctx.draft.same_list:
+        # A repeat: the campaign's own list, while it is still stored.
+        q.rows = [[ctx.answer(StepCode.PHONES, "same", _("📎 The same list"))]]
+    return q

@@ -93,6 +93,12 @@ async def submit_split(dialog: Conversation, draft: Draft) -> None:
             draft.editing = True
             await dialog.ask(code, draft, note="❗ " + text)
             return
+        from bot.dialog import teamdesk
+
+        # Four-eyes holds for a split as for one campaign: approval first (then the vote
+        # sends the split: approval["split"]).
+        if await teamdesk.divert_to_approval(dialog, draft, split=True):
+            return
         draft.split = calling.new_parts(draft, dialog.deps.settings)
     assert draft.split is not None
     recover(draft.split)

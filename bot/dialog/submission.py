@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.campaigns.errors import CampaignOutcomeUnknown, CampaignRejected, CampaignUnreachable
 from bot.campaigns.model import CampaignRequest, PhoneColumns, build_request
 from bot.deps import AppDeps
+from bot.dialog import teamdesk
 from bot.dialog.calling import can_split, strict_refusal
 from bot.dialog.conversation import Conversation, mention, read_draft
 from bot.dialog.draft import Draft
@@ -181,6 +182,7 @@ async def report_interrupted(
                 await offer_split(dialog, draft,
                                   note=interrupted_split_text(draft, dialog.locale))
             return
+        await teamdesk.on_failed(dialog, draft)  # the group's card and the history
         if progress is not None and progress != draft.live:
             await dialog.replace(progress, text)
             text = unknown_outcome_text()
@@ -236,6 +238,9 @@ async def submit(dialog: Conversation, draft: Draft) -> None:
         actions = ("split", "edit", "cancel") if can_split(draft) else ("edit", "cancel")
         await dialog.show_summary(draft, note=refusal, actions=actions)
         return
+    # Four-eyes: sent for approval instead, unless this very draft was approved.
+    if await teamdesk.divert_to_approval(dialog, draft):
+        return
     marks = dialog.deps.inflight
     draft.submit = "in_flight"
     draft.submit_started = time.time()
@@ -258,6 +263,7 @@ async def submit(dialog: Conversation, draft: Draft) -> None:
         await marks.release(key)
         raise
     await marks.hold(key, {**entry, "progress": progress})
+    await teamdesk.on_submitted(dialog, draft)  # the group's card: «creating»
     await dialog.save(draft)
     dialog.deps.tasks.spawn(
         _post(dialog, draft.copy_for_post(), progress, key), name=f"submit-{draft.dialog}"
@@ -410,6 +416,7 @@ async def _finish(
     # The draft leaves "in flight" first, whatever Telegram does next; then the summary
     # again, the outcome on top of it, with what can be done now.
     await dialog.save(draft)
+    await teamdesk.on_failed(dialog, draft)
     if dialog.group:
         await dialog.replace(progress, note)
         await dialog.show_summary(draft, actions=actions)
@@ -430,10 +437,13 @@ async def _created(
     )
     if same:
         await dialog.state.clear()
-    for ref in (draft.phones_ref, draft.zones_ref):
-        if ref:
-            await dialog.deps.phone_lists.delete(ref)
-    await dialog.replace(progress, success_text(dialog, draft, campaign_id))
+    shown = await dialog.replace(progress, success_text(dialog, draft, campaign_id))
+    kept = await teamdesk.on_created(dialog, draft, campaign_id, shown)
+    if draft.zones_ref:
+        await dialog.deps.phone_lists.delete(draft.zones_ref)
+    if draft.phones_ref and not kept:
+        # Kept only for «Repeat» from the history (it expires with the draft's TTL).
+        await dialog.deps.phone_lists.delete(draft.phones_ref)
 
 
 def _mask_digits(text: str) -> str:

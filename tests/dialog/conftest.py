@@ -113,9 +113,30 @@ def make_settings(fake: FakeTelegram, api: FakeCampaignApi, **overrides: Any) ->
         "campaign_api_read_timeout": 2.0,
         "campaign_api_connect_timeout": 1.0,
         "campaign_api_connect_retries": 1,
+        # Most dialog tests drive the in-group wizard (a per-chat option); tests of the
+        # default, the handoff to the private chat, set "private" (tests/desk).
+        "group_wizard": "group",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def _virtual_group_minute(bot: Bot) -> None:
+    """The per-group limit (20 a minute) waits on a virtual clock here: a test with two
+    supervisors in one group queues its 21st message without sleeping a real minute."""
+    import time
+
+    from bot.ratelimit import GroupRateMiddleware
+
+    shift = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        shift[0] += seconds
+        await asyncio.sleep(0)
+
+    for middleware in bot.session.middleware._middlewares:
+        if isinstance(middleware, GroupRateMiddleware):
+            middleware.limiter.set_clock(lambda: time.monotonic() + shift[0], sleep)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -126,7 +147,7 @@ def storage_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def make_bot_under_test(
     fake_telegram: FakeTelegram, campaign_api: FakeCampaignApi, storage_kind: str,
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Callable[..., BotUnderTest]]:
     made: list[BotUnderTest] = []
     redis_url = prefix = None
@@ -134,7 +155,11 @@ async def make_bot_under_test(
         redis_url = request.getfixturevalue("redis_url")
         prefix = request.getfixturevalue("redis_prefix")
 
+    # One history file per test, shared by its bots (a restart reopens the same file).
+    history_file = tmp_path_factory.mktemp("history") / "history.sqlite3"
+
     def make(**overrides: Any) -> BotUnderTest:
+        overrides.setdefault("history_file", history_file)
         settings = make_settings(fake_telegram, campaign_api, **overrides)
         redis = Redis.from_url(redis_url) if redis_url else None
         backend = create_state_backend(settings, redis, key_prefix=prefix or "campaign-bot")
@@ -155,6 +180,7 @@ async def make_bot_under_test(
 
         deps.ingest = ingest
         bot = create_bot(settings)
+        _virtual_group_minute(bot)
         dp = create_dispatcher(settings, deps, backend)
         instance = BotUnderTest(fake_telegram, campaign_api, settings, backend, deps, dp, bot,
                                 clock)

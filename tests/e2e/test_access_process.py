@@ -25,7 +25,7 @@ async def test_anonymous_admin_new_in_a_group_gets_no_draft(
 ) -> None:
     group = fake.add_chat(Chat.group(-1001234567890, "Операторы"))
     # The group is an allowed chat: before, anyone writing there counted as a user.
-    bot: BotProcess = await start_bot(ALLOWED_CHAT_IDS=str(group.id))
+    bot: BotProcess = await start_bot(ALLOWED_CHAT_IDS=str(group.id), GROUP_WIZARD="group")
     try:
         polls = fake.calls("getUpdates")
         assert "chat_member" in polls[-1].params["allowed_updates"]

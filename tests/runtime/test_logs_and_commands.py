@@ -149,7 +149,7 @@ async def test_the_command_menu_is_set_in_russian_and_english(
     await set_commands(app.bot, create_i18n("ru"))
     ru = {c["command"]: c["description"] for c in app.fake.commands_for(language_code="")}
     en = {c["command"]: c["description"] for c in app.fake.commands_for(language_code="en")}
-    assert set(ru) == set(en) == {"new", "cancel", "help", "language"}
+    assert set(ru) == set(en) == {"new", "cancel", "history", "help", "language"}
     assert ru["new"] == "Новый обзвон"
     assert en["new"] == "New campaign"
     assert all(ru[c] != en[c] for c in ru)

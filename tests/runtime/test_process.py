@@ -133,10 +133,18 @@ async def test_draft_survives_sigkill_and_sigterm_lets_the_submission_finish(
     assert any(
         f"{CREATED} {campaign_id}" in (m.text or "") for m in fake_telegram.messages(chat.id)
     )
-    # Done: the draft and its list are gone from Redis (the language choice may stay, and
-    # the "update handled" marks, which expire by themselves: bot/redelivery.py).
-    assert not [k for k in await _draft_keys(redis_url, redis_prefix)
-                if b":prefs:" not in k and b":handled:" not in k]
+    # Done: the draft is gone from Redis (the language choice may stay, the "update
+    # handled" marks, which expire by themselves: bot/redelivery.py, and the history).
+    # The list is kept for «Repeat» from the history, expiring with the draft's TTL (24 h).
+    left = [k for k in await _draft_keys(redis_url, redis_prefix)
+            if b":prefs:" not in k and b":handled:" not in k and b":history:" not in k]
+    assert all(b":list:" in k for k in left), left
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        for key in left:
+            assert 0 < await client.ttl(key) <= 24 * 3600
+    finally:
+        await client.aclose()
 
     log = second.output()  # both processes wrote to the same file
     assert_clean_log(log)

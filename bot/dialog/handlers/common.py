@@ -90,6 +90,13 @@ async def cmd_help(message: Message) -> None:
 
 
 async def cmd_new(message: Message, dialog: Conversation, raw_state: str | None) -> None:
+    from bot.dialog.teamdesk import start_handoff, wizard_in_group
+
+    if dialog.group and not wizard_in_group(dialog):
+        # The group gets one short answer with a link; the wizard (and the list) stay in
+        # the private chat.
+        await start_handoff(dialog, message.message_id)
+        return
     draft = dialog.draft
 
     async def beside() -> None:

@@ -115,6 +115,9 @@ async def process_quit(callback: CallbackQuery, dialog: Conversation) -> None:
 
 
 async def cancel_draft(dialog: Conversation, draft: Draft) -> None:
+    from bot.dialog.teamdesk import on_cancelled
+
+    await on_cancelled(dialog, draft)
     await dialog.discard(draft)
     await dialog.say_done(draft, _("Cancelled. /new — new campaign"))
 
