@@ -47,7 +47,7 @@ from bot.middlewares.integrity import DroppedDraftNotice
 from bot.middlewares.logging import UpdateLoggingMiddleware
 from bot.middlewares.outage import REDIS_DOWN_FILTER, on_redis_down
 from bot.presets import Presets, load_presets
-from bot.redelivery import HandleOnce, current_pending, write_pending
+from bot.redelivery import AnnounceUpdate, HandleOnce, current_pending, write_pending
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -78,6 +78,13 @@ class StateBackend:
 # (task, {data key: raw value}): what get_state read with the state in its one MGET.
 _read_ahead: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
     "draft_read_ahead", default=None
+)
+
+
+# (task, {Redis key: raw value}): state, data and language read with the update's lock
+# (bot/isolation.py), for get_state to use instead of its MGET; valid while the lock is held.
+_prefetched: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
+    "draft_prefetched", default=None
 )
 
 
@@ -116,8 +123,28 @@ class DraftRedisStorage(RedisStorage):
             return True
         return False
 
+    def _draft_keys(self, key: StorageKey) -> list[str]:
+        """State, data, and the user's language choice: what an update reads first."""
+        prefs = StorageKey(
+            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
+        )
+        return [
+            self.key_builder.build(key, "state"),
+            self.key_builder.build(key, "data"),
+            self.key_builder.build(prefs, "data"),
+        ]
+
+    def prefetch_keys(self, key: StorageKey) -> list[str]:
+        """For the lock's acquire script (bot/isolation.py: Prefetch)."""
+        return self._draft_keys(key)
+
+    def prefetched(self, values: dict[str, Any] | None) -> None:
+        """What the lock read, for the next get_state in this task; None when released."""
+        _prefetched.set(None if values is None else (asyncio.current_task(), values))
+
     async def _refuse(self, key: StorageKey) -> None:
         _read_ahead.set(None)
+        _prefetched.set(None)
         log.warning(
             "stored draft chat=%s user=%s failed its integrity check: dropped",
             key.chat_id,
@@ -138,6 +165,7 @@ class DraftRedisStorage(RedisStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         redis_key = self.key_builder.build(key, "state")
         value = state.state if isinstance(state, State) else state
+        _prefetched.set(None)
         pending = current_pending()
         if pending is not None and key.destiny != PREFS_DESTINY:
             # Held until the draft write (or the end of the update) carries it, with the
@@ -158,16 +186,17 @@ class DraftRedisStorage(RedisStorage):
             return pending.states[state_key]
         # The data is checked here too, in the same round trip: a forged draft is refused
         # before any handler sees it, not halfway through one.
-        data_key = self.key_builder.build(key, "data")
         # The user's language choice comes in the same round trip: the i18n middleware
         # reads it next, then DraftLoader the draft (read ahead, used once each).
-        prefs = StorageKey(
-            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
-        )
-        prefs_key = self.key_builder.build(prefs, "data")
-        state_value, data_value, prefs_value = await self.redis.mget(
-            state_key, data_key, prefs_key
-        )
+        keys = self._draft_keys(key)
+        _, data_key, prefs_key = keys
+        ahead = _prefetched.get()
+        if ahead is not None and ahead[0] is asyncio.current_task() and state_key in ahead[1]:
+            # Read with the update's lock, still held, nothing written since: used once.
+            _prefetched.set(None)
+            state_value, data_value, prefs_value = (ahead[1][k] for k in keys)
+        else:
+            state_value, data_value, prefs_value = await self.redis.mget(*keys)
         state_ok, state = self._verified(state_key, state_value)
         data_ok, _ = self._verified(data_key, data_value)
         if not (state_ok and data_ok):
@@ -204,6 +233,7 @@ class DraftRedisStorage(RedisStorage):
             raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
         redis_key = self.key_builder.build(key, "data")
         _read_ahead.set(None)  # what get_state read is no longer the draft
+        _prefetched.set(None)
         value = self.signer.seal_text(redis_key, self.json_dumps(data)) if data else None
         if key.destiny == PREFS_DESTINY:
             if value is None:
@@ -262,7 +292,8 @@ def create_state_backend(
     # Held for the length of one update, across replicas: two taps on "Create" handled by
     # two replicas run one after the other. Short-lived and renewed while its holder works,
     # so a crashed holder blocks the user for seconds, not a minute (bot/isolation.py).
-    isolation = RenewingRedisEventIsolation(redis, storage.key_builder)
+    # Taking it also reads the draft and the update's mark (one round trip).
+    isolation = RenewingRedisEventIsolation(redis, storage.key_builder, prefetch=storage)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix, signer=signer)
     marks = RedisInFlightMarks(redis, prefix, isolation, signer)
     return StateBackend(storage, isolation, phone_lists, redis, marks, prefix)
@@ -306,9 +337,15 @@ def create_dispatcher(
     if policy.nobody_allowed:
         log.warning("ALLOWED_USER_IDS and ALLOWED_CHAT_IDS are empty: nobody may use the bot")
 
+    if backend.redis is not None:
+        # The mark is named before the FSM middleware (the Dispatcher's own) takes the lock,
+        # whose acquire reads it.
+        dp.update.outer_middleware.unregister(dp.fsm)
+        dp.update.outer_middleware(AnnounceUpdate(backend.key_prefix))
+        dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UpdateLoggingMiddleware())
     if backend.redis is not None:
-        # After the FSM middleware (the Dispatcher's own), hence under the user's lock.
+        # After the FSM middleware, hence under the user's lock.
         assert isinstance(backend.storage, DraftRedisStorage)
         dp.update.outer_middleware(HandleOnce(
             backend.redis, backend.key_prefix, settings.draft_ttl_seconds,
