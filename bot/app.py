@@ -191,7 +191,8 @@ class DraftRedisStorage(RedisStorage):
         keys = self._draft_keys(key)
         _, data_key, prefs_key = keys
         ahead = _prefetched.get()
-        if ahead is not None and ahead[0] is asyncio.current_task() and state_key in ahead[1]:
+        if (ahead is not None and ahead[0] is asyncio.current_task()
+                and all(k in ahead[1] for k in keys)):
             # Read with the update's lock, still held, nothing written since: used once.
             _prefetched.set(None)
             state_value, data_value, prefs_value = (ahead[1][k] for k in keys)
@@ -208,9 +209,14 @@ class DraftRedisStorage(RedisStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         redis_key = self.key_builder.build(key, "data")
         ahead = _read_ahead.get()
+        locked = _prefetched.get()
         if ahead is not None and ahead[0] is asyncio.current_task() and redis_key in ahead[1]:
             # Read by get_state in this very task, nothing written since: used once.
             raw = ahead[1].pop(redis_key)
+        elif locked is not None and locked[0] is asyncio.current_task() and redis_key in locked[1]:
+            # Read with the lock this task holds (a submission's outcome, the sweeper), with
+            # no get_state first: used once.
+            raw = locked[1].pop(redis_key)
         else:
             raw = await self.redis.get(redis_key)
         ok, text = self._verified(redis_key, raw)

@@ -100,7 +100,7 @@ async def test_the_mark_is_read_by_the_updates_first_lock_only(
 
 
 async def test_what_the_lock_read_is_used_once_and_never_after_a_write(
-    redis_url: str, redis_prefix: str
+    redis_url: str, redis_prefix: str, sent: list[str]
 ) -> None:
     redis = Redis.from_url(redis_url)
     signer = Signer(b"test-key-of-sixteen-bytes")
@@ -121,6 +121,18 @@ async def test_what_the_lock_read_is_used_once_and_never_after_a_write(
         async with isolation.lock(key):
             await storage.set_state(key, "Form:c")  # a write drops the lock's read
             assert await storage.get_state(key) == "Form:c"
+        data_key = storage.key_builder.build(key, "data")
+        await storage.set_data(key, {"name": "x"})
+        sent.clear()
+        async with isolation.lock(key):
+            # A submission's outcome reads the draft with no get_state: the lock's read.
+            assert await storage.get_data(key) == {"name": "x"}
+            assert sent == ["EVALSHA"]
+            await other.set(data_key, signer.seal_text(data_key, '{"name": "y"}'))
+            assert await storage.get_data(key) == {"name": "y"}, "used once"
+        async with isolation.lock(key):
+            await storage.set_data(key, {"name": "z"})
+            assert await storage.get_data(key) == {"name": "z"}, "a write drops the read"
         async with isolation.lock(key):
             pass  # read with the lock, never used
         await other.set(state_key, signer.seal_text(state_key, "Form:d"))
@@ -132,6 +144,6 @@ async def test_what_the_lock_read_is_used_once_and_never_after_a_write(
         assert storage.take_dropped(key)
         assert not await other.exists(state_key)
     finally:
-        await other.delete(state_key)
+        await other.delete(state_key, storage.key_builder.build(key, "data"))
         await other.aclose()
         await redis.aclose()
