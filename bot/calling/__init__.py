@@ -1,6 +1,7 @@
 """Local calling hours: each number's time zone, the legal hours there, and campaigns
 split by zone. Knows nothing of Telegram."""
 
+from .assign import ListZones, ZoneAssigner
 from .registry import NumberingPlan, PlanCache, parse_registry
 from .rules import (
     CallingHours,
@@ -13,7 +14,14 @@ from .rules import (
     spread,
 )
 from .subjects import SUBJECTS, subject_zone
-from .zones import UNKNOWN, ZoneAssignment, assign_zones, offset_label, parse_zone
+from .zones import (
+    UNKNOWN,
+    ZoneAssignment,
+    assign_list_zones,
+    assign_zones,
+    offset_label,
+    parse_zone,
+)
 
 __all__ = [
     "SUBJECTS",
@@ -21,11 +29,14 @@ __all__ = [
     "CallingHours",
     "CheckMode",
     "GroupCheck",
+    "ListZones",
     "NumberingPlan",
     "PlanCache",
     "PlannedCampaign",
     "UnknownRule",
+    "ZoneAssigner",
     "ZoneAssignment",
+    "assign_list_zones",
     "assign_zones",
     "check_window",
     "offset_label",

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 import orjson
 import phonenumbers
@@ -239,7 +240,21 @@ class _Zones:
         return code
 
 
-FORCE_PYTHON = False  # tests flip this to compare both implementations
+class ColumnarList(Protocol):
+    """What zones need of an accepted list (bot.phones.PhoneList has it; this package
+    does not import that one: the arrow points from the phones' caller to both)."""
+
+    keys: list[str]
+
+    def numbers(self) -> pl.Series: ...  # E.164 as Int64, no "+"
+
+    def text_column(self, k: int) -> pl.Series: ...  # String, None for an empty cell
+
+    @property
+    def phones(self) -> list[str]: ...
+
+    @property
+    def columns(self) -> list[list[object]]: ...
 
 
 def assign_zones(
@@ -247,13 +262,39 @@ def assign_zones(
     keys: Sequence[str] = (),
     columns: Sequence[Sequence[object]] = (),
     plan: NumberingPlan | None = None,
+    *,
+    columnar: bool = True,
 ) -> ZoneAssignment:
     """The zone of each of `phones` (E.164) given the list's add_data columns (`keys`,
     `columns[k][i]`, as PhoneList has them) and the registry, if any. Vectorized on
-    polars when installed; a plain loop gives the same answer."""
-    if pl is not None and not FORCE_PYTHON:
-        return _assign_polars(phones, keys, columns, plan)
-    return _assign_python(phones, keys, columns, plan)
+    polars; `columnar=False` is the plain loop, the reference the columnar path is
+    tested against."""
+    if pl is None or not columnar:
+        return _assign_python(phones, keys, columns, plan)
+    numbers = pl.Series("p", [_e164_int(p) for p in phones], dtype=pl.Int64)
+    texts = {
+        k: pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
+                     dtype=pl.String)
+        for k in zone_columns(keys)
+    }
+    return _assign_polars(numbers, texts, plan, lambda i: phones[i])
+
+
+def assign_list_zones(
+    plist: ColumnarList, plan: NumberingPlan | None = None, *, columnar: bool = True
+) -> ZoneAssignment:
+    """assign_zones over an accepted list as it is held: the E.164 integer column and
+    only the zone or place columns as text, so a million numbers never become Python
+    strings (where the list was read: the ingest worker)."""
+    if pl is None or not columnar:
+        return _assign_python(plist.phones, plist.keys, plist.columns, plan)
+    numbers = plist.numbers()
+    texts = {k: plist.text_column(k) for k in zone_columns(plist.keys)}
+    return _assign_polars(numbers, texts, plan, lambda i: f"+{numbers[i]}")
+
+
+def _e164_int(phone: str) -> int | None:
+    return int(phone[1:]) if phone[1:].isdigit() else None
 
 
 def _column_value_code(zones: _Zones, value: object) -> int:
@@ -316,29 +357,32 @@ def _assign_python(phones, keys, columns, plan) -> ZoneAssignment:
     return _finish(zones, bytes(codes), sources)
 
 
-def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
+_RU_LOW, _RU_HIGH = 7 * 10**10, 8 * 10**10  # +7 and ten digits
+
+
+def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
+    """`numbers`: E.164 as Int64 (no "+"); `texts`: zone or place column index -> its
+    cells as String, zone columns first; `e164(i)`: the i-th number as text (only for
+    the few foreign numbers, one by one)."""
     zones = _Zones()
     sources = dict.fromkeys(Source, 0)
-    codes = pl.Series("c", [0] * len(phones), dtype=pl.UInt8) if phones else pl.Series(
+    count = len(numbers)
+    codes = pl.Series("c", [0] * count, dtype=pl.UInt8) if count else pl.Series(
         "c", [], dtype=pl.UInt8
     )
 
     # 1. zone or place columns: distinct values parsed once, mapped in one replace.
-    for k in zone_columns(keys):
-        column = pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
-                           dtype=pl.String)
+    for column in texts.values():
         mapping = {v: _column_value_code(zones, v) for v in column.unique().drop_nulls()}
         found = column.replace_strict(mapping, default=0, return_dtype=pl.UInt8)
         fill = (codes == 0) & (found != 0)
         sources[Source.COLUMN] += int(fill.sum())
         codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
 
-    numbers = pl.Series("p", phones, dtype=pl.String)
-    russian = (numbers.str.len_bytes() == 12) & numbers.str.starts_with("+7")
-    national_text = numbers.str.slice(2)
-    nationals = pl.select(
-        pl.when(russian).then(national_text.cast(pl.Int64, strict=False))
-    ).to_series()
+    russian = ((numbers >= _RU_LOW) & (numbers < _RU_HIGH)).fill_null(False)
+    nationals = pl.select(pl.when(russian).then(numbers - _RU_LOW)).to_series()
+    # The national number's first digit (6/7 Kazakhstan, 9 mobile), -1 outside +7.
+    first = (nationals // 10**9).fill_null(-1)
 
     # 2. the registry: one search over the sorted ranges for every number left.
     if plan is not None and len(plan):
@@ -351,17 +395,18 @@ def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
         sources[Source.REGISTRY] += int(hit.sum())
         codes = pl.select(pl.when(hit).then(found).otherwise(codes)).to_series()
 
-    # 3. landlines by libphonenumber's prefixes, longest first.
+    # 3. landlines by libphonenumber's prefixes, longest first; a prefix of n digits is
+    # the national number's first n digits, as an integer.
     table = _landline_prefixes()
-    landline = russian & (codes == 0) & ~national_text.str.slice(0, 1).is_in(["6", "7", "9"])
+    landline = russian & (codes == 0) & ~first.is_in([6, 7, 9])
     if table and bool(landline.any()):
         prefix_codes = {p: zones.code(z) for p, z in table.items()}
-        found = pl.Series("f", [0] * len(phones), dtype=pl.UInt8)
+        found = pl.Series("f", [0] * count, dtype=pl.UInt8)
         for n in _PREFIX_LENGTHS:
-            keyed = {p: c for p, c in prefix_codes.items() if len(p) == n}
+            keyed = {int(p): c for p, c in prefix_codes.items() if len(p) == n}
             if not keyed:
                 continue
-            part = national_text.str.slice(0, n).replace_strict(
+            part = (nationals // 10 ** (10 - n)).replace_strict(
                 keyed, default=0, return_dtype=pl.UInt8
             )
             found = pl.select(pl.when(found == 0).then(part).otherwise(found)).to_series()
@@ -371,10 +416,15 @@ def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
 
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())
-    kazakh = russian & national_text.str.slice(0, 1).is_in(["6", "7"])
-    foreign = ((~numbers.str.starts_with("+7") | kazakh) & (codes == 0)).arg_true().to_list()
+    kazakh = russian & first.is_in([6, 7])
+    # (A "+7" number of another length is neither Russian nor foreign: unknown, as in
+    # the plain loop. E.164 has at most 15 digits.)
+    plus7 = pl.select(pl.any_horizontal(
+        [(numbers >= 7 * 10**k) & (numbers < 8 * 10**k) for k in range(15)]
+    )).to_series().fill_null(True)
+    foreign = ((~plus7 | kazakh) & (codes == 0)).arg_true().to_list()
     for i in foreign:
-        code = zones.code(foreign_zone(phones[i]))
+        code = zones.code(foreign_zone(e164(i)))
         if code:
             out[i] = code
             sources[Source.FOREIGN] += 1

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from bot.calling import (
@@ -19,7 +20,13 @@ from bot.calling import (
     subject_zone,
 )
 from bot.calling.registry import RegistryFormatError
-from bot.calling.zones import Source, landline_zone, utc_offset_minutes, zone_columns
+from bot.calling.zones import (
+    Source,
+    assign_list_zones,
+    landline_zone,
+    utc_offset_minutes,
+    zone_columns,
+)
 from bot.phones import ingest_bytes
 
 from .registry_files import ABC_HEADER, DEF_HEADER, FIVE_ZONES, write_registry
@@ -181,10 +188,10 @@ def test_five_zones_from_every_source(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("with_plan", [True, False])
-def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bool) -> None:
+def test_polars_and_plain_paths_agree(tmp_path: Path, with_plan: bool) -> None:
     import random
 
-    import bot.calling.zones as zones_module
+    from bot.phones import PhoneList
 
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     rng = random.Random(5)
@@ -199,13 +206,25 @@ def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bo
                [rng.choice(places) for _ in phones]]
     used = plan if with_plan else None
     fast = assign_zones(phones, keys, columns, used)
-    monkeypatch.setattr(zones_module, "FORCE_PYTHON", True)
-    plain = assign_zones(phones, keys, columns, used)
+    plain = assign_zones(phones, keys, columns, used, columnar=False)
     assert [fast.zone_of(i) for i in range(len(phones))] == [
         plain.zone_of(i) for i in range(len(phones))
     ]
     assert fast.sources == plain.sources
     assert set(fast.sources) >= {"column", "landline", "foreign", "unknown"}
+    # The worker's way: the list as it is held (E.164 integers, typed columns).
+    unique = sorted(set(phones), key=phones.index)
+    at = [phones.index(p) for p in unique]
+    held = PhoneList.from_frame(
+        pl.Series([int(p[1:]) for p in unique], dtype=pl.Int64), keys,
+        [[c[i] for i in at] for c in columns],
+    )
+    listed = assign_list_zones(held, used)
+    listed_plain = assign_list_zones(held, used, columnar=False)
+    assert [listed.zone_of(j) for j in range(len(unique))] == [
+        plain.zone_of(i) for i in at
+    ] == [listed_plain.zone_of(j) for j in range(len(unique))]
+    assert listed.sources == listed_plain.sources
     assert assign_zones([], (), (), used).codes == b""
 
 
@@ -219,6 +238,8 @@ def test_zones_after_a_real_ingest(tmp_path: Path) -> None:
     got = assign_zones(plist.phones, plist.keys, plist.columns, plan)
     assert [got.zone_of(i) for i in range(2)] == ["UTC+03:00", "Asia/Yekaterinburg"]
     assert got.sources == {Source.COLUMN: 1, Source.REGISTRY: 1}
+    held = assign_list_zones(ingest_bytes(text.encode(), "list.csv").phones, plan)
+    assert held == got
 
 
 def test_plan_cache_rereads_a_changed_directory(tmp_path: Path) -> None:
