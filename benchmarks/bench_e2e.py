@@ -10,6 +10,11 @@ RSS before the first list and after the last one (after the worker recycle).
 
 Cases: a 1M-row CSV (`phone,region`, UTF-8, LF, 0.5 % invalid, 1 % duplicates), an
 xlsx of 100k rows, and 200k numbers pasted as text (a bare `str.split` baseline).
+
+Zones are computed as in production: the bot runs with NUMBERING_PLAN_DIR pointing at a
+synthetic registry the size of the real one (benchmarks.bench_zones.make_registry,
+~70k ranges), and the report waited for carries the zone spread. BENCH_E2E_PLAN=0
+runs without a registry (zones from the file's columns and landline prefixes only).
 """
 
 from __future__ import annotations
@@ -168,6 +173,15 @@ async def _start_bot(fake: Any, api: Any, tmp: Path) -> asyncio.subprocess.Proce
         LOG_LEVEL=os.environ.get("BENCH_E2E_LOG_LEVEL", "WARNING"),
         TIMEZONE="Asia/Yekaterinburg",
     )
+    if os.environ.get("BENCH_E2E_PLAN", "1") != "0":
+        from benchmarks.bench_zones import make_registry
+
+        plan = tmp / "numbering-plan"
+        plan.mkdir(exist_ok=True)
+        (plan / "DEF-9xx.csv").write_bytes(make_registry())
+        env["NUMBERING_PLAN_DIR"] = str(plan)
+    else:
+        env.pop("NUMBERING_PLAN_DIR", None)
     log = Path(os.environ.get("BENCH_E2E_LOG") or tmp / "bot.log").open("wb")  # noqa: ASYNC230
     process = await asyncio.create_subprocess_exec(
         sys.executable,

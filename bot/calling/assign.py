@@ -8,10 +8,9 @@ package does not import the phones one (see docs/architecture.md, "Zones in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from .registry import NumberingPlan, PlanCache
+from .registry import NumberingPlan, plan_cache
 from .zones import ColumnarList, assign_list_zones
 
 
@@ -25,13 +24,6 @@ class ListZones:
     counts: dict[str, int]
     sources: dict[str, int]
     plan_date: str | None
-
-
-@lru_cache(maxsize=4)
-def plan_cache(directory: Path) -> PlanCache:
-    """One cache per registry directory and process (a worker, or the bot for pasted
-    text): the files are parsed once and re-read only when they change."""
-    return PlanCache(directory)
 
 
 @dataclass(frozen=True, slots=True)

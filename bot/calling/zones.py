@@ -31,6 +31,7 @@ import orjson
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
+from .prefixes import landline_prefixes
 from .registry import NumberingPlan
 from .subjects import subject_zone
 
@@ -131,25 +132,8 @@ def offset_label(minutes: int) -> str:
     return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
 
 
-@lru_cache(maxsize=1)
 def _landline_prefixes() -> dict[str, str]:
-    """libphonenumber's Russian prefixes ("7351", "74012", ...) -> zone, through the
-    region names it gives («Челябинская обл.»). Its own zone table is not used:
-    Kaliningrad would be Europe/Bucharest."""
-    try:
-        from phonenumbers.geodata import GEOCODE_DATA
-    except ImportError:  # pragma: no cover - an older or newer layout
-        return {}
-    out: dict[str, str] = {}
-    for prefix, names in GEOCODE_DATA.items():
-        # +7 6xx / 7xx is Kazakhstan; +7 9xx has no region in libphonenumber.
-        if not prefix.startswith("7") or len(prefix) < 2 or prefix[1] in "679":
-            continue
-        name = names.get("ru") or names.get("en") or ""
-        zone = subject_zone(name)
-        if zone:
-            out[prefix[1:]] = zone
-    return out
+    return landline_prefixes()
 
 
 _PREFIX_LENGTHS = (7, 6, 5, 4, 3, 2, 1)  # libphonenumber keys: "740" is +7 40x

@@ -134,7 +134,7 @@ def test_not_a_registry_file_is_refused() -> None:
     assert parse_registry((ABC_HEADER + "\n351;xx;yy;1;o;Челябинская обл.\n").encode()) == []
 
 
-def test_plan_lookup_edges_and_both_paths(tmp_path: Path, monkeypatch) -> None:
+def test_plan_lookup_edges_and_both_paths(tmp_path: Path) -> None:
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     assert [f.name for f in plan.files] == ["ABC-3xx.csv", "DEF-9xx.csv"]
     assert plan.date == dt.datetime.now(dt.UTC).date()
@@ -145,10 +145,9 @@ def test_plan_lookup_edges_and_both_paths(tmp_path: Path, monkeypatch) -> None:
     assert [plan.lookup_one(n) for n in probes] == expected
     vectorized = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
     assert vectorized == expected
-    import bot.calling.registry as registry
-
-    monkeypatch.setattr(registry, "pl", None)
-    plain = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
+    plain = [
+        plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes, columnar=False)
+    ]
     assert plain == expected
 
 
@@ -252,3 +251,41 @@ def test_plan_cache_rereads_a_changed_directory(tmp_path: Path) -> None:
     (tmp_path / "ABC-3xx.csv").unlink()
     assert len(cache.get()) == 6
     assert PlanCache(None).get() is None
+
+
+async def test_zones_come_back_from_a_real_ingest_worker(tmp_path: Path, monkeypatch) -> None:
+    """The worker computes the zones (its own registry copy) from the columnar list;
+    the bot gets the compact assignment and counts, the same as computed in process."""
+    import asyncio
+
+    import bot.phones.executor as ex
+    from bot.calling import ListZones, ZoneAssigner, ZoneAssignment
+    from bot.phones import ingest_bytes_async, shutdown_executor
+
+    plan_dir = write_registry(tmp_path / "plan")
+    text = "phone;Часовой пояс\n+7 914 000 00 01;\n8 (351) 212-34-56;\n+7 999 1;\n89221234567;МСК\n"
+    assigner = ZoneAssigner(plan_dir)
+    shutdown_executor()
+
+    async def no_thread(*_a, **_k):
+        raise AssertionError("read in the bot's own process")
+
+    monkeypatch.setattr(ex.asyncio, "to_thread", no_thread)
+    try:
+        result = await asyncio.wait_for(
+            ingest_bytes_async(text.encode(), "list.csv", annotate=assigner), 60
+        )
+    finally:
+        shutdown_executor()
+    zones = result.annotation
+    assert isinstance(zones, ListZones)
+    got = ZoneAssignment.from_bytes(zones.blob)
+    assert [got.zone_of(i) for i in range(len(got))] == [
+        "Asia/Vladivostok", "Asia/Yekaterinburg", "UTC+03:00"
+    ]
+    assert zones.counts == got.counts() and sum(zones.counts.values()) == result.accepted
+    assert zones.sources == {"registry": 2, "column": 1}
+    assert zones.plan_date is not None
+    plist = ingest_bytes(text.encode(), "list.csv").phones
+    plan = NumberingPlan.from_files(sorted(plan_dir.glob("*.csv")))
+    assert assign_zones(plist.phones, plist.keys, plist.columns, plan, columnar=False) == got
