@@ -232,7 +232,7 @@ class ColumnarList(Protocol):
 
     def numbers(self) -> pl.Series: ...  # E.164 as Int64, no "+"
 
-    def text_column(self, k: int) -> pl.Series: ...  # String, None for an empty cell
+    def zone_column(self, k: int) -> pl.Series: ...  # String or Int64, None when empty
 
     @property
     def phones(self) -> list[str]: ...
@@ -273,7 +273,7 @@ def assign_list_zones(
     if pl is None or not columnar:
         return _assign_python(plist.phones, plist.keys, plist.columns, plan)
     numbers = plist.numbers()
-    texts = {k: plist.text_column(k) for k in zone_columns(plist.keys)}
+    texts = {k: plist.zone_column(k) for k in zone_columns(plist.keys)}
     return _assign_polars(numbers, texts, plan, lambda i: f"+{numbers[i]}")
 
 
@@ -346,7 +346,8 @@ _RU_LOW, _RU_HIGH = 7 * 10**10, 8 * 10**10  # +7 and ten digits
 
 def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
     """`numbers`: E.164 as Int64 (no "+"); `texts`: zone or place column index -> its
-    cells as String, zone columns first; `e164(i)`: the i-th number as text (only for
+    cells (String, or Int64 for a column of integers; None when empty), zone columns
+    first; `e164(i)`: the i-th number as text (only for
     the few foreign numbers, one by one)."""
     zones = _Zones()
     sources = dict.fromkeys(Source, 0)
@@ -355,7 +356,8 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
         "c", [], dtype=pl.UInt8
     )
 
-    # 1. zone or place columns: distinct values parsed once, mapped in one replace.
+    # 1. zone or place columns: distinct values parsed once (as text: `str(value)`, as
+    # the plain loop reads them), mapped in one replace.
     for column in texts.values():
         mapping = {v: _column_value_code(zones, v) for v in column.unique().drop_nulls()}
         found = column.replace_strict(mapping, default=0, return_dtype=pl.UInt8)
@@ -401,14 +403,12 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())
     kazakh = russian & first.is_in([6, 7])
-    # (A "+7" number of another length is neither Russian nor foreign: unknown, as in
-    # the plain loop. E.164 has at most 15 digits.)
-    plus7 = pl.select(pl.any_horizontal(
-        [(numbers >= 7 * 10**k) & (numbers < 8 * 10**k) for k in range(15)]
-    )).to_series().fill_null(True)
-    foreign = ((~plus7 | kazakh) & (codes == 0)).arg_true().to_list()
+    foreign = ((~russian | kazakh) & (codes == 0) & numbers.is_not_null()).arg_true().to_list()
     for i in foreign:
-        code = zones.code(foreign_zone(e164(i)))
+        phone = e164(i)
+        if phone.startswith("+7") and len(phone) != 12:
+            continue  # neither Russian nor foreign: unknown, as in the plain loop
+        code = zones.code(foreign_zone(phone))
         if code:
             out[i] = code
             sources[Source.FOREIGN] += 1

@@ -176,17 +176,17 @@ class PhoneList:
         for a frame-held list, so a million numbers never become Python strings."""
         return self._ensure_frame()["p"]
 
-    def text_column(self, k: int) -> pl.Series:
-        """add_data column `k` as text (String; None for an empty cell), as `str(value)`
-        of each value: a column of texts or integers is cast in polars, others (floats,
-        booleans, mixed) go through their Python values."""
+    def zone_column(self, k: int) -> pl.Series:
+        """add_data column `k` for reading zones from it: a column of texts (String) or
+        of integers (Int64) as it is held, None for an empty cell; any other (floats,
+        booleans, mixed) as the text `str(value)` of each value."""
         frame = self._ensure_frame()
         assert self._kinds is not None
         kind, series = self._kinds[k], frame[f"c{k}"]
         if kind == "s":
             return pl.select(pl.when(series != "").then(series)).to_series()
         if kind == "i":
-            return series.cast(pl.String)
+            return series
         values = _decode(kind, series)
         return pl.Series([None if _empty(v) else str(v) for v in values], dtype=pl.String)
 
