@@ -255,7 +255,11 @@ def assign_zones(
     tested against."""
     if pl is None or not columnar:
         return _assign_python(phones, keys, columns, plan)
-    numbers = pl.Series("p", [_e164_int(p) for p in phones], dtype=pl.Int64)
+    text = pl.Series("p", phones, dtype=pl.String)
+    # "+digits" -> the integer; anything else (no "+", not digits) -> null.
+    numbers = pl.select(
+        pl.when(text.str.starts_with("+")).then(text.str.slice(1).cast(pl.Int64, strict=False))
+    ).to_series()
     texts = {
         k: pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
                      dtype=pl.String)
@@ -275,10 +279,6 @@ def assign_list_zones(
     numbers = plist.numbers()
     texts = {k: plist.zone_column(k) for k in zone_columns(plist.keys)}
     return _assign_polars(numbers, texts, plan, lambda i: f"+{numbers[i]}")
-
-
-def _e164_int(phone: str) -> int | None:
-    return int(phone[1:]) if phone[1:].isdigit() else None
 
 
 def _column_value_code(zones: _Zones, value: object) -> int:
