@@ -130,7 +130,11 @@ def run_job(
         return result
     read = time.perf_counter()
     if annotate is not None and result.accepted:
-        result.annotation = annotate(result.phones)
+        try:
+            result.annotation = annotate(result.phones)
+        except Exception:
+            # The list itself is good: the caller computes its extra data another way.
+            log.exception("phone lists: the annotate hook failed; the list is kept")
     annotated = time.perf_counter()
     # (Building the report in a thread beside the packing was tried: on two busy cores
     # the packing got slower by what the report saved.)
