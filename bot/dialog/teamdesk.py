@@ -322,8 +322,9 @@ async def use_same_list(dialog: Conversation, draft: Draft) -> None:
     draft.phones_count = len(phones)
     draft.add_data_keys = list(phones.keys)
     draft.list_file = None
-    # Each number's zone, as for an uploaded list (the summary warns on calling hours).
+    # Each number's zone, as for an uploaded list (the summary warns on calling hours);
+    # no worker read this list now, so they are computed here.
     from bot.dialog.calling import attach_zones
 
-    await attach_zones(dialog.deps, draft, phones)
+    await attach_zones(dialog.deps, draft, phones, None)
     await dialog.advance(StepCode.PHONES, draft)
