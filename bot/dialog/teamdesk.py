@@ -229,6 +229,7 @@ async def on_cancelled(dialog: Conversation, draft: Draft) -> None:
     if origin is None or origin.card is None:
         return
     if (draft.approval or {}).get("state") == PENDING:
+        await forget_expiry(dialog, draft.dialog)
         await update_card(dialog, draft, CardState.WITHDRAWN)
     else:
         await delete_quietly(dialog.bot, origin.chat, origin.card)
@@ -281,10 +282,41 @@ async def divert_to_approval(dialog: Conversation, draft: Draft, *, split: bool 
     if draft.origin.card is not None and old is not None and old != draft.origin.card:
         await delete_quietly(dialog.bot, draft.origin.chat, old)
     approval["card"] = draft.origin.card
+    await note_expiry(dialog, draft, parts)
     await dialog.present(draft, awaiting_text(draft), awaiting_rows(dialog, draft))
     await dialog.save(draft, CampaignForm.summary)
     log.info("approval requested dialog=%s chat=%s", draft.dialog, draft.origin.chat)
     return True
+
+
+async def note_expiry(
+    dialog: Conversation, draft: Draft, parts: tuple[dict[str, Any], ...] | None
+) -> None:
+    """The request expires with its draft: noted apart from it, so that its card can say
+    so once the draft is gone (bot/dialog/approval_expiry.py)."""
+    from bot.dialog.approval_expiry import make_note, notes_for
+
+    approval = draft.approval or {}
+    origin = draft.origin
+    if origin is None or origin.card is None:
+        return
+    due = float(approval.get("asked") or time.time()) + dialog.deps.settings.draft_ttl_seconds
+    approval["expires"] = due
+    view = card_view(dialog, draft, CardState.AWAITING, parts=parts)
+    note = make_note(view, dialog=draft.dialog, owner=draft.owner, chat=origin.chat,
+                     thread=origin.thread, message_id=origin.card, due=due,
+                     locale=dialog.locale)
+    try:
+        await notes_for(dialog.deps, dialog.state.storage).add(note)
+    except Exception:
+        log.exception("approval expiry not noted dialog=%s", draft.dialog)
+
+
+async def forget_expiry(dialog: Conversation, draft_dialog: str) -> None:
+    """Decided or withdrawn: its card is no longer the sweep's to turn."""
+    from bot.dialog.approval_expiry import notes_for
+
+    await notes_for(dialog.deps, dialog.state.storage).forget(draft_dialog)
 
 
 def awaiting_text(draft: Draft) -> str:
