@@ -65,50 +65,50 @@ class MemoryApprovalNotes:
 
 
 class RedisApprovalNotes:
-    """`<prefix>:approvals:due` orders the dialogs by due time; `...:note:<dialog>` holds a
-    note (signed). Whoever removes a dialog from the sorted set (ZREM answers 1) owns its
-    note: two replicas never turn one card."""
+    """`<prefix>:approvals` is a hash: dialog → its note (signed, with its due time). Only
+    the commands of the documented tight ACL (docs/runtime.md): whoever deletes a field
+    (HDEL answers 1) owns that note, so two replicas never turn one card. The hash holds
+    only the requests still pending: a handful, read whole by each sweep."""
 
     def __init__(self, redis: Redis, prefix: str, signer: Signer, keep_seconds: float) -> None:
         self._redis = redis
-        self._due = f"{prefix}:approvals:due"
-        self._prefix = f"{prefix}:approvals:note"
+        self._key = f"{prefix}:approvals"
         self._signer = signer
         self._keep = keep_seconds
 
-    def _note(self, dialog: str) -> str:
-        return f"{self._prefix}:{dialog}"
+    def _name(self, dialog: str) -> str:
+        return f"{self._key}:{dialog}"
 
     async def add(self, note: Note) -> None:
-        key = self._note(note["dialog"])
-        blob = self._signer.seal(key, orjson.dumps(note))
+        blob = self._signer.seal(self._name(note["dialog"]), orjson.dumps(note))
+        # The newest note is due last: the hash outlives every note in it.
         ttl = max(1, round(note["due"] - time.time() + self._keep))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, blob, ex=ttl)
-            pipe.zadd(self._due, {note["dialog"]: note["due"]})
+            pipe.hset(self._key, note["dialog"], blob)
+            pipe.expire(self._key, ttl)
             await pipe.execute()
 
     async def forget(self, dialog: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self._due, dialog)
-            pipe.delete(self._note(dialog))
-            await pipe.execute()
+        await self._redis.hdel(self._key, dialog)
 
     async def take_due(self, now: float, limit: int = BATCH) -> list[Note]:
-        notes = []
-        for raw in await self._redis.zrangebyscore(self._due, "-inf", now, start=0, num=limit):
-            dialog = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if not await self._redis.zrem(self._due, dialog):
-                continue  # another replica took it
-            key = self._note(dialog)
-            blob = await self._redis.get(key)
-            await self._redis.delete(key)
-            data = self._signer.open(key, blob) if blob is not None else None
+        due: list[Note] = []
+        for raw_field, blob in (await self._redis.hgetall(self._key)).items():
+            dialog = raw_field.decode() if isinstance(raw_field, bytes) else str(raw_field)
+            data = self._signer.open(self._name(dialog), blob)
             if data is None:
-                log.warning("approval note missing or forged dialog=%s", dialog)
+                log.warning("approval note forged dialog=%s", dialog)
+                await self._redis.hdel(self._key, dialog)
                 continue
-            notes.append(orjson.loads(data))
-        return notes
+            note = orjson.loads(data)
+            if float(note["due"]) <= now:
+                due.append(note)
+        due.sort(key=lambda n: n["due"])
+        taken = []
+        for note in due[:limit]:
+            if await self._redis.hdel(self._key, note["dialog"]):
+                taken.append(note)  # ours; another replica's HDEL answered 0
+        return taken
 
 
 def notes_for(deps: AppDeps, storage: BaseStorage) -> ApprovalNotes:

@@ -145,3 +145,33 @@ async def test_the_periodic_task_turns_the_card_by_itself(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert not app.api.campaign_requests
+
+
+async def test_redis_notes_one_replica_per_note_and_a_forged_one_ignored(
+    redis_url: str, redis_prefix: str
+) -> None:
+    from redis.asyncio import Redis
+
+    from bot.dialog.approval_expiry import RedisApprovalNotes
+    from bot.drafts import Signer
+
+    redis = Redis.from_url(redis_url)
+    try:
+        signer = Signer(b"0123456789abcdef0123")
+        notes = RedisApprovalNotes(redis, redis_prefix, signer, keep_seconds=60)
+        now = time.time()
+        for n in range(5):
+            await notes.add({"dialog": f"d{n}", "due": now - n, "owner": 1, "chat": -1,
+                             "card": n, "view": {}})
+        await notes.add({"dialog": "later", "due": now + 3600, "owner": 1, "chat": -1,
+                         "card": 9, "view": {}})
+        await notes.forget("d4")
+        await redis.hset(f"{redis_prefix}:approvals", "forged", b"x" * 40 + b'{"due": 0}')
+        # Two replicas sweep at once: each due note goes to exactly one of them.
+        first, second = await asyncio.gather(notes.take_due(now), notes.take_due(now))
+        taken = [n["dialog"] for n in first + second]
+        assert sorted(taken) == ["d0", "d1", "d2", "d3"]
+        assert await notes.take_due(now) == []
+        assert [n["dialog"] for n in await notes.take_due(now + 3600)] == ["later"]
+    finally:
+        await redis.aclose()
