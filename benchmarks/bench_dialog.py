@@ -71,6 +71,10 @@ class Phases:
     fake_cpu: float | None = None  # CPU time of the fake's process during the feed phases
     api_calls: int = 0  # Bot API calls the fake answered during the run
     redis_trips: int = 0  # Redis round trips (one per command or pipeline) in the feed phases
+    # What the updates left running in the background (a submission's POST and outcome),
+    # waited for after the last round: counted as the updates' cost, not timed.
+    background_trips: int = 0
+    background_calls: int = 0
 
     @property
     def rate(self) -> float:
@@ -94,6 +98,7 @@ async def _run_users(
     users: list[User],
     script: list[tuple[str, str]],
     feed: Callable[[dict], Awaitable[object]],
+    settle: Callable[[], Awaitable[object]] | None = None,
 ) -> Phases:
     phases = Phases()
 
@@ -124,7 +129,19 @@ async def _run_users(
         if fake_started is not None and fake_ended is not None:
             fake_cpu += fake_ended - fake_started
     phases.fake_cpu = fake_cpu if remote.cpu_seconds() is not None else None
-    # The calls of background tasks (none in these dialogs) would land after the last round.
+    if settle is not None:
+        # What the updates started in the background (a submission: its POST, then its
+        # outcome shown under the owner's lock) is part of their cost: its Bot API calls and
+        # Redis round trips count, its time does not (no update waits for it).
+        calls_fed = await remote.request_count()
+        trips_started = RoundTrips.count
+        RoundTrips.on = True
+        try:
+            await settle()
+        finally:
+            RoundTrips.on = False
+        phases.background_trips = RoundTrips.count - trips_started
+        phases.background_calls = await remote.request_count() - calls_fed
     phases.api_calls = await remote.request_count() - calls_before
     return phases
 
@@ -184,9 +201,16 @@ def _phase_note(phases: Phases) -> str:
     return (
         f"feed phases {phases.feed_wall:.1f} s (timed), "
         f"control phases {phases.control_wall:.1f} s (untimed); "
-        f"{phases.api_calls / n:.2f} Bot API calls/update; CPU ms/update: "
-        f"bot {phases.bot_cpu / n * 1000:.2f}, fake {fake}"
-        + (f"; {phases.redis_trips / n:.2f} Redis round trips/update" if phases.redis_trips else "")
+        f"{phases.api_calls / n:.2f} Bot API calls/update"
+        + (f" ({phases.background_calls / n:.2f} of them in the background after the last round)"
+           if phases.background_calls else "")
+        + f"; CPU ms/update: bot {phases.bot_cpu / n * 1000:.2f}, fake {fake}"
+        + (
+            f"; {(phases.redis_trips + phases.background_trips) / n:.2f} Redis round trips/update"
+            f" ({phases.redis_trips / n:.2f} in the feed phases, "
+            f"{phases.background_trips / n:.2f} in the background after the last round)"
+            if phases.redis_trips else ""
+        )
     )
 
 
@@ -284,6 +308,7 @@ async def _measure(
         all_created = all(c == n_users for _, c in runs)
         rate_r = rate_ratio(rate, base_rate)
         p50_r = time_ratio(p50, base_p50)
+        limit = 2 if storage == "memory" else 3  # issue 11: 2x with memory, 3x with Redis
         rows += [
             Row(
                 case,
@@ -291,8 +316,8 @@ async def _measure(
                 rate,
                 base_rate,
                 rate_r,
-                "≤2x",
-                rate_r is not None and rate_r <= 2 and all_created,
+                f"≤{limit}x",
+                rate_r is not None and rate_r <= limit and all_created,
                 "1/s",
                 note,
             ),
@@ -315,7 +340,7 @@ async def _measure(
                 calls <= 1.3, "")
         )
         if storage == "redis":
-            trips = phases.redis_trips / len(phases.samples)
+            trips = (phases.redis_trips + phases.background_trips) / len(phases.samples)
             rows.append(
                 Row(case, "Redis round trips/update", trips, None, None, "≤4", trips <= 4, "")
             )
@@ -338,10 +363,11 @@ async def _dialogs(
 
     try:
         created_before = len(api.created)
-        await _run_users(remote, warm, WIZARD, feed)
-        await bench.deps.tasks.wait(60)
-        phases = await _run_users(remote, users, WIZARD, feed)
-        await bench.deps.tasks.wait(60)
+        async def settle() -> None:
+            assert await bench.deps.tasks.wait(60), "a submission did not finish in 60 s"
+
+        await _run_users(remote, warm, WIZARD, feed, settle)
+        phases = await _run_users(remote, users, WIZARD, feed, settle)
         created = len(api.created) - created_before - len(warm)
     finally:
         await bench.close(close_session=False)

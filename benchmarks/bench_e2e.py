@@ -2,7 +2,7 @@
 
 The real `python -m bot` process polls the fake Telegram (in this process); the fake
 serves the uploaded file for download like Telegram does. Timed: from the moment the
-document update is queued to the moment the import report message («Принято: …»)
+document update is queued to the moment the import report message («… · принято: …»)
 exists in the fake, beside a bare `csv.reader` (or python-calamine) pass over the same
 bytes in this same run. Memory: the peak of the sum of RSS over the bot and all its
 children (forkserver, workers), sampled every 20 ms with psutil; and the tree's idle
@@ -10,6 +10,11 @@ RSS before the first list and after the last one (after the worker recycle).
 
 Cases: a 1M-row CSV (`phone,region`, UTF-8, LF, 0.5 % invalid, 1 % duplicates), an
 xlsx of 100k rows, and 200k numbers pasted as text (a bare `str.split` baseline).
+
+Zones are computed as in production: the bot runs with NUMBERING_PLAN_DIR pointing at a
+synthetic registry the size of the real one (benchmarks.bench_zones.make_registry,
+~70k ranges), and the report waited for carries the zone spread. BENCH_E2E_PLAN=0
+runs without a registry (zones from the file's columns and landline prefixes only).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from benchmarks.rows import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "987654321:AAE_benchFakeTokenThatMustNeverBeLogged_x"
-REPORT_MARK = "Принято:"
+REPORT_MARK = "· принято:"  # «Строк: … · принято: …», the import report's counters
 TARGETS = {"csv_1m": (3.0, 450), "xlsx_100k": (1.5, None)}
 _MOBILE = [c for c in range(900, 1000) if c not in (907, 940, 942, 943, 944, 945, 946, 947)]
 
@@ -168,6 +173,15 @@ async def _start_bot(fake: Any, api: Any, tmp: Path) -> asyncio.subprocess.Proce
         LOG_LEVEL=os.environ.get("BENCH_E2E_LOG_LEVEL", "WARNING"),
         TIMEZONE="Asia/Yekaterinburg",
     )
+    if os.environ.get("BENCH_E2E_PLAN", "1") != "0":
+        from benchmarks.bench_zones import make_registry
+
+        plan = tmp / "numbering-plan"
+        plan.mkdir(exist_ok=True)
+        (plan / "DEF-9xx.csv").write_bytes(make_registry())
+        env["NUMBERING_PLAN_DIR"] = str(plan)
+    else:
+        env.pop("NUMBERING_PLAN_DIR", None)
     log = Path(os.environ.get("BENCH_E2E_LOG") or tmp / "bot.log").open("wb")  # noqa: ASYNC230
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -187,12 +201,12 @@ async def _start_bot(fake: Any, api: Any, tmp: Path) -> asyncio.subprocess.Proce
 async def _walk(s: Any) -> None:
     from tests.e2e.conftest import has_button
 
-    await s.say("/new", "Название обзвона", reply=False, timeout=30)
+    await s.say("/new", "Как назовём обзвон", reply=False, timeout=30)
     await s.say("Большой список", has_button("Пропустить"))
     await s.press("Пропустить", has_button("Завтра"))
     await s.press("Завтра", "В какие часы звонить")
     await s.say("9-18", "Сколько попыток")
-    await s.say("1", "Отправьте список")
+    await s.say("1", "Пришлите список")
 
 
 async def _cancel(s: Any) -> None:

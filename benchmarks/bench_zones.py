@@ -7,7 +7,8 @@
   100k with --quick), 85 % mobile, 15 % landline, one add_data column without a zone;
   baseline: the bare pass `int(p[2:])` over the same numbers.
 - ingest + zones: the ingest suite's 1M-row CSV (benchmarks.bench_ingest.make_csv)
-  through `ingest_bytes`, then zones; baseline: `csv.reader` over that file, the ingest
+  through `ingest_bytes`, then `assign_list_zones` on the columnar list (what the ingest
+  worker runs); baseline: `csv.reader` over that file, the ingest
   suite's baseline and budget (<= 3.0x). One in-process run: indicative, the ingest
   suite's own row (child process, best of runs) is the reference.
 """
@@ -69,7 +70,6 @@ def _best(fn, reps: int) -> float:
 
 
 def run(quick: bool = False) -> list[Row]:
-    import bot.calling.zones as zones_module
     from bot.calling import NumberingPlan, assign_zones, parse_registry
 
     rows: list[Row] = []
@@ -106,11 +106,7 @@ def run(quick: bool = False) -> list[Row]:
     fast = _best(lambda: assign_zones(phones, keys, columns, plan), reps)
     rows.append(Row(f"zones: {n:,} numbers, polars", "s", fast, base, fast / base,
                     target="—", unit="s"))
-    zones_module.FORCE_PYTHON = True
-    try:
-        slow = _best(lambda: assign_zones(phones, keys, columns, plan), 1)
-    finally:
-        zones_module.FORCE_PYTHON = False
+    slow = _best(lambda: assign_zones(phones, keys, columns, plan, columnar=False), 1)
     rows.append(Row(f"zones: {n:,} numbers, plain loop", "s", slow, base, slow / base,
                     unit="s"))
 
@@ -124,7 +120,7 @@ def _ingest_budget(plan) -> list[Row]:
         from benchmarks.bench_ingest import _bare, _ingest, make_csv
     except ImportError as error:
         return [Row("zones: ingest + zones, csv_1m", "not run", None, note=str(error))]
-    from bot.calling import assign_zones
+    from bot.calling import assign_list_zones
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "csv_1m.csv"
@@ -135,7 +131,8 @@ def _ingest_budget(plan) -> list[Row]:
         ingest_s = time.perf_counter() - t
         plist = result.phones
         t = time.perf_counter()
-        assign_zones(plist.phones, plist.keys, plist.columns, plan)
+        # As the ingest worker does it: on the columnar list, no Python strings.
+        assign_list_zones(plist, plan)
         zones_s = time.perf_counter() - t
     total = ingest_s + zones_s
     return [

@@ -24,6 +24,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.maint_notifications import MaintNotificationsConfig
 
 from bot.aiogram_compat import handling_tasks
 from bot.campaigns.client import CampaignClient
@@ -49,7 +50,7 @@ from bot.middlewares.integrity import DroppedDraftNotice
 from bot.middlewares.logging import UpdateLoggingMiddleware
 from bot.middlewares.outage import REDIS_DOWN_FILTER, on_redis_down
 from bot.presets import Presets, load_presets
-from bot.redelivery import HandleOnce, current_pending, write_pending
+from bot.redelivery import AnnounceUpdate, HandleOnce, current_pending, write_pending
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -84,6 +85,13 @@ class StateBackend:
 # (task, {data key: raw value}): what get_state read with the state in its one MGET.
 _read_ahead: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
     "draft_read_ahead", default=None
+)
+
+
+# (task, {Redis key: raw value}): state, data and language read with the update's lock
+# (bot/isolation.py), for get_state to use instead of its MGET; valid while the lock is held.
+_prefetched: contextvars.ContextVar[tuple[Any, dict[str, Any]] | None] = contextvars.ContextVar(
+    "draft_prefetched", default=None
 )
 
 
@@ -122,8 +130,28 @@ class DraftRedisStorage(RedisStorage):
             return True
         return False
 
+    def _draft_keys(self, key: StorageKey) -> list[str]:
+        """State, data, and the user's language choice: what an update reads first."""
+        prefs = StorageKey(
+            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
+        )
+        return [
+            self.key_builder.build(key, "state"),
+            self.key_builder.build(key, "data"),
+            self.key_builder.build(prefs, "data"),
+        ]
+
+    def prefetch_keys(self, key: StorageKey) -> list[str]:
+        """For the lock's acquire script (bot/isolation.py: Prefetch)."""
+        return self._draft_keys(key)
+
+    def prefetched(self, values: dict[str, Any] | None) -> None:
+        """What the lock read, for the next get_state in this task; None when released."""
+        _prefetched.set(None if values is None else (asyncio.current_task(), values))
+
     async def _refuse(self, key: StorageKey) -> None:
         _read_ahead.set(None)
+        _prefetched.set(None)
         log.warning(
             "stored draft chat=%s user=%s failed its integrity check: dropped",
             key.chat_id,
@@ -144,6 +172,7 @@ class DraftRedisStorage(RedisStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         redis_key = self.key_builder.build(key, "state")
         value = state.state if isinstance(state, State) else state
+        _prefetched.set(None)
         pending = current_pending()
         if pending is not None and key.destiny != PREFS_DESTINY:
             # Held until the draft write (or the end of the update) carries it, with the
@@ -164,16 +193,18 @@ class DraftRedisStorage(RedisStorage):
             return pending.states[state_key]
         # The data is checked here too, in the same round trip: a forged draft is refused
         # before any handler sees it, not halfway through one.
-        data_key = self.key_builder.build(key, "data")
         # The user's language choice comes in the same round trip: the i18n middleware
         # reads it next, then DraftLoader the draft (read ahead, used once each).
-        prefs = StorageKey(
-            bot_id=key.bot_id, chat_id=key.user_id, user_id=key.user_id, destiny=PREFS_DESTINY
-        )
-        prefs_key = self.key_builder.build(prefs, "data")
-        state_value, data_value, prefs_value = await self.redis.mget(
-            state_key, data_key, prefs_key
-        )
+        keys = self._draft_keys(key)
+        _, data_key, prefs_key = keys
+        ahead = _prefetched.get()
+        if (ahead is not None and ahead[0] is asyncio.current_task()
+                and all(k in ahead[1] for k in keys)):
+            # Read with the update's lock, still held, nothing written since: used once.
+            _prefetched.set(None)
+            state_value, data_value, prefs_value = (ahead[1][k] for k in keys)
+        else:
+            state_value, data_value, prefs_value = await self.redis.mget(*keys)
         state_ok, state = self._verified(state_key, state_value)
         data_ok, _ = self._verified(data_key, data_value)
         if not (state_ok and data_ok):
@@ -185,9 +216,14 @@ class DraftRedisStorage(RedisStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         redis_key = self.key_builder.build(key, "data")
         ahead = _read_ahead.get()
+        locked = _prefetched.get()
         if ahead is not None and ahead[0] is asyncio.current_task() and redis_key in ahead[1]:
             # Read by get_state in this very task, nothing written since: used once.
             raw = ahead[1].pop(redis_key)
+        elif locked is not None and locked[0] is asyncio.current_task() and redis_key in locked[1]:
+            # Read with the lock this task holds (a submission's outcome, the sweeper), with
+            # no get_state first: used once.
+            raw = locked[1].pop(redis_key)
         else:
             raw = await self.redis.get(redis_key)
         ok, text = self._verified(redis_key, raw)
@@ -210,6 +246,7 @@ class DraftRedisStorage(RedisStorage):
             raise DataNotDictLikeError(f"Data must be a dict, got {type(data).__name__}")
         redis_key = self.key_builder.build(key, "data")
         _read_ahead.set(None)  # what get_state read is no longer the draft
+        _prefetched.set(None)
         value = self.signer.seal_text(redis_key, self.json_dumps(data)) if data else None
         if key.destiny == PREFS_DESTINY:
             if value is None:
@@ -254,7 +291,13 @@ def create_state_backend(
     if redis is None and settings.redis_url:
         # A burst of updates must wait for a connection, not fail: redis-py's default pool
         # raises once its connections are all in use.
-        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=50, timeout=20)
+        # Each new connection says HELLO only: no CLIENT SETINFO (metadata for CLIENT LIST)
+        # and no CLIENT MAINT_NOTIFICATIONS (a managed-Redis feature; plain Redis refuses
+        # it): three round trips fewer per connection opened, under a burst too.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=50, timeout=20, driver_info=None,
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
+        )
         redis = Redis(connection_pool=pool)
     retention = settings.history_retention_seconds
     if redis is None:
@@ -275,7 +318,8 @@ def create_state_backend(
     # Held for the length of one update, across replicas: two taps on "Create" handled by
     # two replicas run one after the other. Short-lived and renewed while its holder works,
     # so a crashed holder blocks the user for seconds, not a minute (bot/isolation.py).
-    isolation = RenewingRedisEventIsolation(redis, storage.key_builder)
+    # Taking it also reads the draft and the update's mark (one round trip).
+    isolation = RenewingRedisEventIsolation(redis, storage.key_builder, prefetch=storage)
     phone_lists = RedisPhoneListStore(redis, ttl, prefix=list_prefix, signer=signer)
     marks = RedisInFlightMarks(redis, prefix, isolation, signer)
     handoffs = RedisHandoffStore(redis, prefix, settings.handoff_ttl_seconds, signer=signer)
@@ -325,9 +369,15 @@ def create_dispatcher(
     if policy.nobody_allowed:
         log.warning("ALLOWED_USER_IDS and ALLOWED_CHAT_IDS are empty: nobody may use the bot")
 
+    if backend.redis is not None:
+        # The mark is named before the FSM middleware (the Dispatcher's own) takes the lock,
+        # whose acquire reads it.
+        dp.update.outer_middleware.unregister(dp.fsm)
+        dp.update.outer_middleware(AnnounceUpdate(backend.key_prefix))
+        dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UpdateLoggingMiddleware())
     if backend.redis is not None:
-        # After the FSM middleware (the Dispatcher's own), hence under the user's lock.
+        # After the FSM middleware, hence under the user's lock.
         assert isinstance(backend.storage, DraftRedisStorage)
         dp.update.outer_middleware(HandleOnce(
             backend.redis, backend.key_prefix, settings.draft_ttl_seconds,

@@ -20,7 +20,8 @@ from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 
 # (data, filename, limits), `choice=` when a list is read again another way, and
-# `report=` (the rejected-rows report's words: it is built where the rows are).
+# `report=` (the rejected-rows report's words: it is built where the rows are), and
+# `annotate=` (the zones of the list, computed where the list is read).
 Ingest = Callable[..., Awaitable[IngestResult]]
 
 
@@ -30,8 +31,11 @@ async def _ingest_off_loop(
     limits: IngestLimits,
     choice: tuple[str, int] | None = None,
     report: ReportTexts | None = None,
+    annotate: Callable[[Any], object] | None = None,
 ) -> IngestResult:
-    return await ingest_bytes_async(data, filename, limits, choice=choice, report=report)
+    return await ingest_bytes_async(
+        data, filename, limits, choice=choice, report=report, annotate=annotate
+    )
 
 
 @dataclass

@@ -2,9 +2,12 @@
 forkserver dies with the bot. Imported nowhere else: the bot itself must not die with
 whatever started it.
 
-It also fills the +7 prefix table (pure Python, ~2 s, no threads): every ingest worker
-is forked with it, so a fresh worker (one per list, see bot.phones.executor) starts
-warm. Nothing that starts threads (polars) is imported here: a fork copies no threads.
+It also fills the +7 prefix table (pure Python, ~2 s, no threads), and for the zones
+computed in the worker (bot.calling.ZoneAssigner) libphonenumber's landline prefixes
+(~0.4 s, in a child interpreter) and the numbering-plan registry of NUMBERING_PLAN_DIR
+(~0.3 s and ~5 MB for the real registry's size): every ingest worker is forked with
+them, so a fresh worker (one per list, see bot.phones.executor) starts warm. Nothing
+that starts threads (polars) is imported here: a fork copies no threads.
 """
 
 import os
@@ -25,3 +28,15 @@ os.environ["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:0,muzzy_decay_ms:0"
 from bot.phones.forms import PREFIXES  # noqa: E402  - armed first: dies with the bot
 
 PREFIXES.fill_all()
+
+from pathlib import Path  # noqa: E402
+
+from bot.calling.prefixes import landline_prefixes  # noqa: E402
+from bot.calling.registry import plan_cache  # noqa: E402
+
+landline_prefixes()
+# The bot exports its setting before the forkserver starts (bot.runner); a worker asked
+# for another directory (or after the files changed) reads it itself.
+_PLAN_DIR = os.environ.get("NUMBERING_PLAN_DIR")
+if _PLAN_DIR:
+    plan_cache(Path(_PLAN_DIR)).get()

@@ -12,6 +12,11 @@ same MULTI as the update's draft write: DraftRedisStorage holds the FSM state se
 the update (`Pending`) and writes it with the data and the mark, so a crash can not fall
 between "the draft moved on" and "the update is marked". Redelivered, an update either was
 not applied at all (the bot's messages before its draft write may repeat) or is skipped.
+
+The mark is read in the round trip that takes the lock: `AnnounceUpdate` (before the FSM
+middleware) names the update's mark in a `Ticket`, and the lock's acquire script
+(bot/isolation.py) reads it atomically with taking the lock. An update handled without the
+lock (no FSM context) has its mark checked by `HandleOnce` itself, with EXISTS.
 """
 
 from __future__ import annotations
@@ -58,6 +63,55 @@ class Pending:
 _pending: contextvars.ContextVar[Pending | None] = contextvars.ContextVar(
     "pending_update_writes", default=None
 )
+
+
+@dataclass
+class Ticket:
+    """The Redis key of the update's "handled" mark, announced before the lock is taken; the
+    lock's acquire fills `seen` (whether the mark was there) in the same round trip."""
+
+    mark: str
+    seen: bool | None = None  # None: not read with a lock (HandleOnce asks Redis itself)
+    task: asyncio.Task[Any] | None = field(default_factory=asyncio.current_task)
+
+
+_ticket: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar(
+    "update_ticket", default=None
+)
+
+
+def mark_key(prefix: str, bot_id: int, update_id: int) -> str:
+    return f"{prefix}:handled:{bot_id}:{update_id}"
+
+
+def current_ticket() -> Ticket | None:
+    """The ticket of the update the current task is handling (not of one that started it)."""
+    ticket = _ticket.get()
+    if ticket is None or ticket.task is not asyncio.current_task():
+        return None
+    return ticket
+
+
+class AnnounceUpdate(BaseMiddleware):
+    """Names the update's mark for the lock to read. Registered on dp.update *before* the
+    FSM middleware (which takes the lock), unlike HandleOnce."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        token = _ticket.set(Ticket(mark_key(self.prefix, data["bot"].id, event.update_id)))
+        try:
+            return await handler(event, data)
+        finally:
+            _ticket.reset(token)
 
 
 def current_pending() -> Pending | None:
@@ -122,8 +176,13 @@ class HandleOnce(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
-        key = f"{self.prefix}:handled:{data['bot'].id}:{event.update_id}"
-        if await self.redis.exists(key):
+        key = mark_key(self.prefix, data["bot"].id, event.update_id)
+        ticket = current_ticket()
+        if ticket is not None and ticket.mark == key and ticket.seen is not None:
+            seen = ticket.seen  # read with the lock, atomically with taking it
+        else:
+            seen = bool(await self.redis.exists(key))
+        if seen:
             log.info("update %s handled already: redelivery ignored", event.update_id)
             return None
         pending = Pending(mark=key, mark_ttl=self.mark_ttl)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -120,6 +121,10 @@ async def run(settings: Settings) -> None:
             type(backend.storage).__name__,
         )
         await startup_call("setMyCommands", lambda: set_commands(bot, i18n))
+        if settings.numbering_plan_dir is not None:
+            # For the ingest workers' forkserver, which reads the registry once for all
+            # of them (bot/forkserver_preload.py); the setting may come from .env.
+            os.environ["NUMBERING_PLAN_DIR"] = str(settings.numbering_plan_dir)
         await asyncio.to_thread(start_executor)
         if settings.webhook_url is None:
             await run_polling(dp, bot)

@@ -24,14 +24,17 @@ import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .subjects import subject_zone
 
-try:  # vectorized lookups for big lists; the bisect loop gives the same answers
+if TYPE_CHECKING:
     import polars as pl
-except ImportError:  # pragma: no cover - depends on the environment
-    pl = None
+# polars (the vectorized lookups) is imported where it is used: the ingest workers'
+# forkserver reads the registry here and must not start polars' threads (see
+# bot/forkserver_preload.py).
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +181,14 @@ class NumberingPlan:
         """As lookup_codes, Series in and out (Int16, -1 = no range)."""
         return self._lookup_polars(nationals)
 
-    def lookup_codes(self, nationals: Sequence[int] | object) -> list[int]:
+    def lookup_codes(
+        self, nationals: Sequence[int] | object, *, columnar: bool = True
+    ) -> list[int]:
         """Zone index into `self.zones` per 10-digit national number, -1 where no range
-        holds it. Accepts a list of ints or a polars Int64 Series (nulls give -1)."""
-        if pl is not None:
+        holds it. Accepts a list of ints or a polars Int64 Series (nulls give -1).
+        `columnar=False` is the bisect loop, the reference the polars search is tested
+        against."""
+        if columnar:
             return self._lookup_polars(nationals).to_list()
         return [self._lookup_index(n) for n in nationals]  # type: ignore[union-attr]
 
@@ -192,6 +199,8 @@ class NumberingPlan:
         return self._codes[i] if i >= 0 and n <= self._ends[i] else -1
 
     def _arrays(self) -> tuple:
+        import polars as pl
+
         if self._pl is None:
             self._pl = (
                 pl.Series("s", self._starts, dtype=pl.Int64),
@@ -201,6 +210,8 @@ class NumberingPlan:
         return self._pl
 
     def _lookup_polars(self, nationals: object) -> pl.Series:
+        import polars as pl
+
         numbers = (
             nationals
             if isinstance(nationals, pl.Series)
@@ -217,6 +228,14 @@ class NumberingPlan:
         return pl.select(
             pl.when(found).then(codes.gather(idx)).otherwise(-1).cast(pl.Int16).alias("z")
         ).to_series()
+
+
+@lru_cache(maxsize=4)
+def plan_cache(directory: Path) -> PlanCache:
+    """One cache per registry directory and process (an ingest worker, inheriting the
+    forkserver's, or the bot for pasted text): the files are parsed once and re-read
+    only when they change."""
+    return PlanCache(directory)
 
 
 def registry_paths(directory: Path) -> list[Path]:

@@ -25,11 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 import orjson
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
+from .prefixes import landline_prefixes
 from .registry import NumberingPlan
 from .subjects import subject_zone
 
@@ -130,25 +132,8 @@ def offset_label(minutes: int) -> str:
     return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
 
 
-@lru_cache(maxsize=1)
 def _landline_prefixes() -> dict[str, str]:
-    """libphonenumber's Russian prefixes ("7351", "74012", ...) -> zone, through the
-    region names it gives («Челябинская обл.»). Its own zone table is not used:
-    Kaliningrad would be Europe/Bucharest."""
-    try:
-        from phonenumbers.geodata import GEOCODE_DATA
-    except ImportError:  # pragma: no cover - an older or newer layout
-        return {}
-    out: dict[str, str] = {}
-    for prefix, names in GEOCODE_DATA.items():
-        # +7 6xx / 7xx is Kazakhstan; +7 9xx has no region in libphonenumber.
-        if not prefix.startswith("7") or len(prefix) < 2 or prefix[1] in "679":
-            continue
-        name = names.get("ru") or names.get("en") or ""
-        zone = subject_zone(name)
-        if zone:
-            out[prefix[1:]] = zone
-    return out
+    return landline_prefixes()
 
 
 _PREFIX_LENGTHS = (7, 6, 5, 4, 3, 2, 1)  # libphonenumber keys: "740" is +7 40x
@@ -239,7 +224,21 @@ class _Zones:
         return code
 
 
-FORCE_PYTHON = False  # tests flip this to compare both implementations
+class ColumnarList(Protocol):
+    """What zones need of an accepted list (bot.phones.PhoneList has it; this package
+    does not import that one: the arrow points from the phones' caller to both)."""
+
+    keys: list[str]
+
+    def numbers(self) -> pl.Series: ...  # E.164 as Int64, no "+"
+
+    def zone_column(self, k: int) -> pl.Series: ...  # String or Int64, None when empty
+
+    @property
+    def phones(self) -> list[str]: ...
+
+    @property
+    def columns(self) -> list[list[object]]: ...
 
 
 def assign_zones(
@@ -247,13 +246,39 @@ def assign_zones(
     keys: Sequence[str] = (),
     columns: Sequence[Sequence[object]] = (),
     plan: NumberingPlan | None = None,
+    *,
+    columnar: bool = True,
 ) -> ZoneAssignment:
     """The zone of each of `phones` (E.164) given the list's add_data columns (`keys`,
     `columns[k][i]`, as PhoneList has them) and the registry, if any. Vectorized on
-    polars when installed; a plain loop gives the same answer."""
-    if pl is not None and not FORCE_PYTHON:
-        return _assign_polars(phones, keys, columns, plan)
-    return _assign_python(phones, keys, columns, plan)
+    polars; `columnar=False` is the plain loop, the reference the columnar path is
+    tested against."""
+    if pl is None or not columnar:
+        return _assign_python(phones, keys, columns, plan)
+    text = pl.Series("p", phones, dtype=pl.String)
+    # "+digits" -> the integer; anything else (no "+", not digits) -> null.
+    numbers = pl.select(
+        pl.when(text.str.starts_with("+")).then(text.str.slice(1).cast(pl.Int64, strict=False))
+    ).to_series()
+    texts = {
+        k: pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
+                     dtype=pl.String)
+        for k in zone_columns(keys)
+    }
+    return _assign_polars(numbers, texts, plan, lambda i: phones[i])
+
+
+def assign_list_zones(
+    plist: ColumnarList, plan: NumberingPlan | None = None, *, columnar: bool = True
+) -> ZoneAssignment:
+    """assign_zones over an accepted list as it is held: the E.164 integer column and
+    only the zone or place columns as text, so a million numbers never become Python
+    strings (where the list was read: the ingest worker)."""
+    if pl is None or not columnar:
+        return _assign_python(plist.phones, plist.keys, plist.columns, plan)
+    numbers = plist.numbers()
+    texts = {k: plist.zone_column(k) for k in zone_columns(plist.keys)}
+    return _assign_polars(numbers, texts, plan, lambda i: f"+{numbers[i]}")
 
 
 def _column_value_code(zones: _Zones, value: object) -> int:
@@ -316,29 +341,34 @@ def _assign_python(phones, keys, columns, plan) -> ZoneAssignment:
     return _finish(zones, bytes(codes), sources)
 
 
-def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
+_RU_LOW, _RU_HIGH = 7 * 10**10, 8 * 10**10  # +7 and ten digits
+
+
+def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
+    """`numbers`: E.164 as Int64 (no "+"); `texts`: zone or place column index -> its
+    cells (String, or Int64 for a column of integers; None when empty), zone columns
+    first; `e164(i)`: the i-th number as text (only for
+    the few foreign numbers, one by one)."""
     zones = _Zones()
     sources = dict.fromkeys(Source, 0)
-    codes = pl.Series("c", [0] * len(phones), dtype=pl.UInt8) if phones else pl.Series(
+    count = len(numbers)
+    codes = pl.Series("c", [0] * count, dtype=pl.UInt8) if count else pl.Series(
         "c", [], dtype=pl.UInt8
     )
 
-    # 1. zone or place columns: distinct values parsed once, mapped in one replace.
-    for k in zone_columns(keys):
-        column = pl.Series("v", [None if v in (None, "") else str(v) for v in columns[k]],
-                           dtype=pl.String)
+    # 1. zone or place columns: distinct values parsed once (as text: `str(value)`, as
+    # the plain loop reads them), mapped in one replace.
+    for column in texts.values():
         mapping = {v: _column_value_code(zones, v) for v in column.unique().drop_nulls()}
         found = column.replace_strict(mapping, default=0, return_dtype=pl.UInt8)
         fill = (codes == 0) & (found != 0)
         sources[Source.COLUMN] += int(fill.sum())
         codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
 
-    numbers = pl.Series("p", phones, dtype=pl.String)
-    russian = (numbers.str.len_bytes() == 12) & numbers.str.starts_with("+7")
-    national_text = numbers.str.slice(2)
-    nationals = pl.select(
-        pl.when(russian).then(national_text.cast(pl.Int64, strict=False))
-    ).to_series()
+    russian = ((numbers >= _RU_LOW) & (numbers < _RU_HIGH)).fill_null(False)
+    nationals = pl.select(pl.when(russian).then(numbers - _RU_LOW)).to_series()
+    # The national number's first digit (6/7 Kazakhstan, 9 mobile), -1 outside +7.
+    first = (nationals // 10**9).fill_null(-1)
 
     # 2. the registry: one search over the sorted ranges for every number left.
     if plan is not None and len(plan):
@@ -351,17 +381,18 @@ def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
         sources[Source.REGISTRY] += int(hit.sum())
         codes = pl.select(pl.when(hit).then(found).otherwise(codes)).to_series()
 
-    # 3. landlines by libphonenumber's prefixes, longest first.
+    # 3. landlines by libphonenumber's prefixes, longest first; a prefix of n digits is
+    # the national number's first n digits, as an integer.
     table = _landline_prefixes()
-    landline = russian & (codes == 0) & ~national_text.str.slice(0, 1).is_in(["6", "7", "9"])
+    landline = russian & (codes == 0) & ~first.is_in([6, 7, 9])
     if table and bool(landline.any()):
         prefix_codes = {p: zones.code(z) for p, z in table.items()}
-        found = pl.Series("f", [0] * len(phones), dtype=pl.UInt8)
+        found = pl.Series("f", [0] * count, dtype=pl.UInt8)
         for n in _PREFIX_LENGTHS:
-            keyed = {p: c for p, c in prefix_codes.items() if len(p) == n}
+            keyed = {int(p): c for p, c in prefix_codes.items() if len(p) == n}
             if not keyed:
                 continue
-            part = national_text.str.slice(0, n).replace_strict(
+            part = (nationals // 10 ** (10 - n)).replace_strict(
                 keyed, default=0, return_dtype=pl.UInt8
             )
             found = pl.select(pl.when(found == 0).then(part).otherwise(found)).to_series()
@@ -371,10 +402,13 @@ def _assign_polars(phones, keys, columns, plan) -> ZoneAssignment:
 
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())
-    kazakh = russian & national_text.str.slice(0, 1).is_in(["6", "7"])
-    foreign = ((~numbers.str.starts_with("+7") | kazakh) & (codes == 0)).arg_true().to_list()
+    kazakh = russian & first.is_in([6, 7])
+    foreign = ((~russian | kazakh) & (codes == 0) & numbers.is_not_null()).arg_true().to_list()
     for i in foreign:
-        code = zones.code(foreign_zone(phones[i]))
+        phone = e164(i)
+        if phone.startswith("+7") and len(phone) != 12:
+            continue  # neither Russian nor foreign: unknown, as in the plain loop
+        code = zones.code(foreign_zone(phone))
         if code:
             out[i] = code
             sources[Source.FOREIGN] += 1

@@ -1,8 +1,8 @@
 """Local calling hours in the dialog: zones computed after a list is accepted, the zone
 spread and the hours warnings of the import report and the summary, the split's cards.
 
-The rules themselves are bot.calling's; this module only reads the draft (JSON-safe:
-`zones` = {zone: count}, `zones_ref` = the per-number assignment in the list store,
+The rules themselves are bot.calling's; this module only reads the typed Draft
+(`zones` = {zone: count}, `zones_ref` = the per-number assignment in the list store,
 `plan_date`, `split` = the parts of a split) and says things in the user's language.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
@@ -21,9 +20,10 @@ from bot.calling import (
     UNKNOWN,
     CheckMode,
     GroupCheck,
+    ListZones,
     PlannedCampaign,
     UnknownRule,
-    assign_zones,
+    ZoneAssigner,
     check_window,
     offset_label,
     plan_split,
@@ -40,53 +40,41 @@ from bot.calling.split import (
     make_parts,
 )
 from bot.deps import AppDeps
+from bot.dialog.draft import Draft
 from bot.phones import PhoneList
 from bot.presets import Presets
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The draft is a dict (FSM data) or a typed model with the same field names: both read.
-Draft = Any
-
-
-def _get(draft: Draft, key: str, default: Any = None) -> Any:
-    if isinstance(draft, dict):
-        value = draft.get(key, default)
-    else:
-        value = getattr(draft, key, default)
-    return default if value is None else value
-
-
-def _set(draft: Draft, key: str, value: Any) -> None:
-    if isinstance(draft, dict):
-        draft[key] = value
-    else:
-        setattr(draft, key, value)
-
-
-async def attach_zones(deps: AppDeps, data: Draft, phones: PhoneList) -> None:
-    """Each number's zone, after the ingest (the list's zone columns are its add_data),
-    kept beside the list: counts in the draft, the per-number bytes in the list store."""
-    plan_cache = deps.numbering_plan
-    assert plan_cache is not None
-
-    def work() -> tuple[bytes, dict[str, int], dict[str, int], str | None]:
-        plan = plan_cache.get()
-        assignment = assign_zones(phones.phones, phones.keys, phones.columns, plan)
-        date = plan.date.isoformat() if plan is not None and plan.date else None
-        return assignment.to_bytes(), assignment.counts(), assignment.sources, date
-
-    blob, counts, sources, plan_date = await asyncio.to_thread(work)
-    old = _get(data, "zones_ref")
-    _set(data, "zones_ref", await deps.phone_lists.put(blob))
+async def attach_zones(
+    deps: AppDeps, draft: Draft, phones: PhoneList, zones: ListZones | None
+) -> None:
+    """Keep the list's zones beside it: counts in the draft, the per-number bytes in the
+    list store. `zones` is what the ingest worker computed from the columnar list (see
+    `zone_assigner`); without it (pasted text, read in this process) they are computed
+    here, in a thread, from the list as it is held."""
+    if zones is None:
+        cache = deps.numbering_plan
+        assert cache is not None
+        assigner = zone_assigner(deps.settings)
+        zones = await asyncio.to_thread(lambda: assigner.run(phones, cache.get()))
+    old = draft.zones_ref
+    draft.zones_ref = await deps.phone_lists.put(zones.blob)
     if old:
         await deps.phone_lists.delete(old)
-    _set(data, "zones", counts)
-    _set(data, "zone_sources", sources)
-    _set(data, "plan_date", plan_date)
-    _set(data, "split", None)  # a new list: a split planned for the old one is void
-    log.info("zones dialog=%s groups=%d sources=%s", _get(data, "dialog"), len(counts), sources)
+    draft.zones = dict(zones.counts)
+    draft.zone_sources = dict(zones.sources)
+    draft.plan_date = zones.plan_date
+    draft.split = None  # a new list: a split planned for the old one is void
+    log.info("zones dialog=%s groups=%d sources=%s", draft.dialog, len(zones.counts),
+             zones.sources)
+
+
+def zone_assigner(settings: Settings) -> ZoneAssigner:
+    """The ingest's `annotate` hook: the worker computes the zones with its own copy of
+    the registry (NUMBERING_PLAN_DIR)."""
+    return ZoneAssigner(settings.numbering_plan_dir)
 
 
 def spread_text(counts: dict[str, int], date: dt.date) -> str:
@@ -108,35 +96,35 @@ def plan_line(plan_date: str | None, locale: str) -> str:
     return _("Numbering plan not set up: zones of mobile numbers only from the file")
 
 
-def zones_report(data: Draft, *, today: dt.date, locale: str) -> str:
+def zones_report(draft: Draft, *, today: dt.date, locale: str) -> str:
     """The import report's lines about zones."""
-    counts = _get(data, "zones") or {}
+    counts = draft.zones
     if not counts:
         return ""
-    day = dt.date.fromisoformat(_get(data, "date")) if _get(data, "date") else today
+    day = dt.date.fromisoformat(draft.date) if draft.date else today
     lines = [
         _("Time zones: {spread}").format(spread=spread_text(counts, day)),
-        plan_line(_get(data, "plan_date"), locale),
+        plan_line(draft.plan_date, locale),
     ]
     return "\n".join(lines)
 
 
-def check_mode(data: Draft, settings: Settings, presets: Presets) -> CheckMode:
-    scenario = presets.scenario(_get(data, "scenario"))
+def check_mode(draft: Draft, settings: Settings, presets: Presets) -> CheckMode:
+    scenario = presets.scenario(draft.scenario)
     if scenario is not None and scenario.calling_hours is not None:
         return scenario.calling_hours
     return settings.calling_hours_check
 
 
-def window_checks(data: Draft, settings: Settings) -> list[GroupCheck]:
-    counts = _get(data, "zones") or {}
-    if not counts or not _get(data, "date") or not _get(data, "start"):
+def window_checks(draft: Draft, settings: Settings) -> list[GroupCheck]:
+    counts = draft.zones
+    if not counts or not draft.date or not draft.start:
         return []
     return check_window(
         counts,
-        date=dt.date.fromisoformat(_get(data, "date")),
-        start=parse_hhmm(_get(data, "start")),
-        end=parse_hhmm(_get(data, "end")),
+        date=dt.date.fromisoformat(draft.date),
+        start=parse_hhmm(draft.start),
+        end=parse_hhmm(draft.end),
         centre_zone=settings.timezone,
         hours=settings.calling_hours,
         unknown=settings.calling_unknown_zone,
@@ -147,22 +135,22 @@ def _group_name(check: GroupCheck | PlannedCampaign) -> str:
     return check.label or _("unknown zone")
 
 
-def outside_hours(data: Draft, settings: Settings) -> list[GroupCheck]:
-    return [c for c in window_checks(data, settings) if not c.ok]
+def outside_hours(draft: Draft, settings: Settings) -> list[GroupCheck]:
+    return [c for c in window_checks(draft, settings) if not c.ok]
 
 
 def hours_warnings(
-    data: Draft, settings: Settings, presets: Presets, *, locale: str
+    draft: Draft, settings: Settings, presets: Presets, *, locale: str
 ) -> list[str]:
     """The summary's warnings: each group whose local hours fall outside the allowed
     ones on the chosen date (how many numbers, which hours they would get), and the
     numbers of unknown zone."""
-    mode = check_mode(data, settings, presets)
-    counts = _get(data, "zones") or {}
+    mode = check_mode(draft, settings, presets)
+    counts = draft.zones
     if mode is CheckMode.OFF or not counts:
         return []
     lines = []
-    for c in outside_hours(data, settings):
+    for c in outside_hours(draft, settings):
         day_kind = _("working day") if c.working_day else _("day off")
         lines.append(
             "⚠️ "
@@ -185,16 +173,16 @@ def hours_warnings(
         else:
             text = _("Zone unknown for numbers: {count}; a split leaves them out.")
         lines.append("⚠️ " + text.format(count=_n(unknown, locale)))
-    if lines and len(spread(counts, dt.date.fromisoformat(_get(data, "date")))) > 2:
+    if lines and draft.date and len(spread(counts, dt.date.fromisoformat(draft.date))) > 2:
         lines.append(_("«Split by time zones» calls every group in its own daytime."))
     return lines
 
 
-def strict_refusal(data: Draft, settings: Settings, presets: Presets) -> str | None:
+def strict_refusal(draft: Draft, settings: Settings, presets: Presets) -> str | None:
     """Under a strict check, why one campaign cannot be created (or None)."""
-    if check_mode(data, settings, presets) is not CheckMode.STRICT:
+    if check_mode(draft, settings, presets) is not CheckMode.STRICT:
         return None
-    bad = outside_hours(data, settings)
+    bad = outside_hours(draft, settings)
     if not bad:
         return None
     return "❗ " + _(
@@ -203,29 +191,29 @@ def strict_refusal(data: Draft, settings: Settings, presets: Presets) -> str | N
     ).format(zones=", ".join(_group_name(c) for c in bad))
 
 
-def can_split(data: Draft) -> bool:
+def can_split(draft: Draft) -> bool:
     """More than one zone group (unknown numbers count as a group of their own)."""
-    counts = _get(data, "zones") or {}
-    if not counts or not _get(data, "date"):
+    counts = draft.zones
+    if not counts or not draft.date:
         return False
-    groups = [g for g in spread(counts, dt.date.fromisoformat(_get(data, "date"))) if g[1]]
+    groups = [g for g in spread(counts, dt.date.fromisoformat(draft.date)) if g[1]]
     return len(groups) > 1
 
 
-def planned(data: Draft, settings: Settings) -> list[PlannedCampaign]:
+def planned(draft: Draft, settings: Settings) -> list[PlannedCampaign]:
     return plan_split(
-        _get(data, "zones") or {},
-        date=dt.date.fromisoformat(_get(data, "date")),
-        start=parse_hhmm(_get(data, "start")),
-        end=parse_hhmm(_get(data, "end")),
+        draft.zones,
+        date=dt.date.fromisoformat(draft.date),
+        start=parse_hhmm(draft.start),
+        end=parse_hhmm(draft.end),
         centre_zone=settings.timezone,
         hours=settings.calling_hours,
         unknown=settings.calling_unknown_zone,
     )
 
 
-def new_parts(data: Draft, settings: Settings) -> list[Part]:
-    return make_parts(planned(data, settings), _get(data, "name"), _("zone unknown"))
+def new_parts(draft: Draft, settings: Settings) -> list[Part]:
+    return make_parts(planned(draft, settings), draft.name, _("zone unknown"))
 
 
 def _n(value: int, locale: str) -> str:
@@ -234,7 +222,7 @@ def _n(value: int, locale: str) -> str:
     return number(value, locale)
 
 
-def split_preview(data: Draft, parts: list[Part], settings: Settings, *,
+def split_preview(draft: Draft, parts: list[Part], settings: Settings, *,
                   locale: str) -> str:
     """The confirmation card: one line per campaign, what the numbers get, what was cut."""
     lines = [_("🕐 Split by time zones: campaigns: {count}").format(count=len(parts)), ""]
@@ -250,11 +238,11 @@ def split_preview(data: Draft, parts: list[Part], settings: Settings, *,
                          .format(start=p["start"], end=p["end"]))
         elif p["narrowed"]:
             lines.append("  " + _("the allowed hours of that day cut the window"))
-    counts = _get(data, "zones") or {}
+    counts = draft.zones
     if counts.get(UNKNOWN) and settings.calling_unknown_zone is UnknownRule.EXCLUDE:
         lines.append("⚠️ " + _("Zone unknown for numbers: {count}; a split leaves them out.")
                      .format(count=_n(counts[UNKNOWN], locale)))
-    skipped = [c for c in planned(data, settings) if c.empty]
+    skipped = [c for c in planned(draft, settings) if c.empty]
     for c in skipped:
         lines.append("⚠️ " + _("{zone}: numbers: {count}, nothing of the window is inside "
                                "the allowed hours; no campaign for them.")

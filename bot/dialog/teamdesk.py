@@ -398,5 +398,6 @@ async def use_same_list(dialog: Conversation, draft: Draft) -> None:
     # Each number's zone, as for an uploaded list (the summary warns on calling hours).
     from bot.dialog.calling import attach_zones
 
-    await attach_zones(dialog.deps, draft, phones)
+    # None: no worker-computed zones for a stored list; computed here, in a thread.
+    await attach_zones(dialog.deps, draft, phones, None)
     await dialog.advance(StepCode.PHONES, draft)

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -18,10 +19,14 @@ from .errors import IngestError, IngestLimits
 from .ingest import ingest_bytes
 from .normalize import warm_up
 from .report import ReportTexts, build_report
-from .result import IngestResult
+from .result import IngestResult, PhoneList
 from .sniff import extension
 
 log = logging.getLogger(__name__)
+
+# The caller's per-list work run in the worker on the accepted list (PhoneList -> any
+# picklable value); this package does not know what it computes.
+Annotate = Callable[[PhoneList], object]
 
 # One worker: polars already spreads one list over both cores of the 2-core machine, so
 # a second worker would not read two lists faster, but it would hold ~60 MB idle. A list
@@ -109,10 +114,13 @@ def _ready() -> bool:
     return True
 
 
-def run_job(job, args: tuple, report: ReportTexts | None) -> object:
-    """In the worker: the job (a file given by its path is read here), and the
-    rejected-rows report when rows were rejected (built here, beside the rows, so only
-    its bytes cross)."""
+def run_job(
+    job, args: tuple, report: ReportTexts | None, annotate: Annotate | None = None
+) -> object:
+    """In the worker: the job (a file given by its path is read here), the caller's
+    `annotate` hook over the accepted list while it is still the columnar frame (its
+    result in `result.annotation`), and the rejected-rows report when rows were
+    rejected (built here, beside the rows, so only its bytes cross)."""
     started = time.perf_counter()
     if isinstance(args[0], os.PathLike):
         args = (Path(args[0]).read_bytes(), *args[1:])
@@ -121,6 +129,13 @@ def run_job(job, args: tuple, report: ReportTexts | None) -> object:
     if not isinstance(result, IngestResult):
         return result
     read = time.perf_counter()
+    if annotate is not None and result.accepted:
+        try:
+            result.annotation = annotate(result.phones)
+        except Exception:
+            # The list itself is good: the caller computes its extra data another way.
+            log.exception("phone lists: the annotate hook failed; the list is kept")
+    annotated = time.perf_counter()
     # (Building the report in a thread beside the packing was tried: on two busy cores
     # the packing got slower by what the report saved.)
     result.phones.pack()
@@ -131,7 +146,8 @@ def run_job(job, args: tuple, report: ReportTexts | None) -> object:
         )
     result.timings = {
         "read_ms": (read - started) * 1000,
-        "pack_ms": (packed - read) * 1000,
+        "annotate_ms": (annotated - read) * 1000,
+        "pack_ms": (packed - annotated) * 1000,
         "report_ms": (time.perf_counter() - packed) * 1000,
     }
     return result
@@ -168,11 +184,13 @@ def _discard(pool: Executor) -> bool:
     return True
 
 
-def _submit(pool: Executor, args: tuple, report: ReportTexts | None) -> cf.Future | None:
+def _submit(
+    pool: Executor, args: tuple, report: ReportTexts | None, annotate: Annotate | None
+) -> cf.Future | None:
     """The job in the pool; None when the pool cannot run it at all (no processes)."""
     global _pool_broken
     try:
-        return pool.submit(run_job, _job, args, report)
+        return pool.submit(run_job, _job, args, report, annotate)
     except cf.BrokenExecutor:
         raise
     except (OSError, RuntimeError, NotImplementedError) as exc:
@@ -191,13 +209,17 @@ async def ingest_bytes_async(
     executor: Executor | None = None,
     choice: tuple[str, int] | None = None,
     report: ReportTexts | None = None,
+    annotate: Annotate | None = None,
 ) -> IngestResult:
     """ingest_bytes off the event loop. In a worker process by default, so a 20 MB file
     does not hold the GIL the bot's other dialogs need; a thread only if processes can't
     start at all. `data` may be the path of the downloaded file: the worker reads it, so
     the bot never holds the bytes. The result comes back pickled: PhoneList pickles as
     its Arrow IPC bytes. With `report`, the rejected-rows report is built in the worker
-    too (`result.report`), only when rows were rejected.
+    too (`result.report`), only when rows were rejected. With `annotate` (a picklable
+    callable taking the accepted PhoneList), its result comes back as
+    `result.annotation`, computed in the worker from the columnar list: the caller's
+    per-number data (zones) without the bot ever expanding the list.
 
     A worker that dies on a file (an abort in a reader, the memory ceiling) refuses that
     file as unreadable, and the next file gets a new pool. The file is never read again in
@@ -206,9 +228,9 @@ async def ingest_bytes_async(
     args = (data, filename, limits) if choice is None else (data, filename, limits, choice)
     pool = executor if executor is not None else get_executor()
     if pool is None:
-        return await _in_thread(args, report)
+        return await _in_thread(args, report, annotate)
     try:
-        future = _submit(pool, args, report)
+        future = _submit(pool, args, report, annotate)
     except cf.BrokenExecutor:
         if executor is not None:
             raise
@@ -216,13 +238,13 @@ async def ingest_bytes_async(
         _discard(pool)
         pool = get_executor()
         if pool is None:
-            return await _in_thread(args, report)
+            return await _in_thread(args, report, annotate)
         try:
-            future = _submit(pool, args, report)
+            future = _submit(pool, args, report, annotate)
         except cf.BrokenExecutor:
             raise IngestError("read_failed", kind=extension(filename)) from None
     if future is None:
-        return await _in_thread(args, report)
+        return await _in_thread(args, report, annotate)
     try:
         return await asyncio.wrap_future(future)
     except cf.BrokenExecutor:
@@ -243,8 +265,10 @@ async def ingest_bytes_async(
         raise IngestError("read_failed", kind=extension(filename)) from None
 
 
-async def _in_thread(args: tuple, report: ReportTexts | None) -> IngestResult:
-    return await asyncio.to_thread(run_job, ingest_bytes, args, report)  # type: ignore[return-value]
+async def _in_thread(
+    args: tuple, report: ReportTexts | None, annotate: Annotate | None
+) -> IngestResult:
+    return await asyncio.to_thread(run_job, ingest_bytes, args, report, annotate)  # type: ignore[return-value]
 
 
 def _size(data: bytes | os.PathLike[str]) -> int:

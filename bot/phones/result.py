@@ -171,6 +171,25 @@ class PhoneList:
                 ]
         return self._columns
 
+    def numbers(self) -> pl.Series:
+        """The phones as E.164 integers (Int64, no "+"), in list order: the column itself
+        for a frame-held list, so a million numbers never become Python strings."""
+        return self._ensure_frame()["p"]
+
+    def zone_column(self, k: int) -> pl.Series:
+        """add_data column `k` for reading zones from it: a column of texts (String) or
+        of integers (Int64) as it is held, None for an empty cell; any other (floats,
+        booleans, mixed) as the text `str(value)` of each value."""
+        frame = self._ensure_frame()
+        assert self._kinds is not None
+        kind, series = self._kinds[k], frame[f"c{k}"]
+        if kind == "s":
+            return pl.select(pl.when(series != "").then(series)).to_series()
+        if kind == "i":
+            return series
+        values = _decode(kind, series)
+        return pl.Series([None if _empty(v) else str(v) for v in values], dtype=pl.String)
+
     def __len__(self) -> int:
         return self._count
 
@@ -334,6 +353,9 @@ class IngestResult:
     sheet: str | None = None  # the sheet read, when the workbook has several with data
     # The rejected-rows report (xlsx), when a worker built it (see executor.run_job).
     report: bytes | None = None
+    # What the caller's `annotate` hook computed from the accepted list where it was read
+    # (executor.run_job): the phones package does not know what it is (zones, for one).
+    annotation: object | None = None
     # Where a worker's time went (executor.run_job), for the bot's log.
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.calling.split import CREATED, REJECTED, UNKNOWN_OUTCOME
 from bot.dialog import calling
+from bot.dialog.draft import Draft
 from bot.i18n import create_i18n
 from bot.presets import Presets
 from bot.settings import load_settings
@@ -33,9 +34,10 @@ def _presets(mode: str | None = None) -> Presets:
                                    "callers": [{"title": "C", "phone_id": 5}]})
 
 
-def _draft(**kw) -> dict:
-    return {"dialog": "abc", "name": "Долги", "scenario": "1", "date": "2026-12-01",
-            "start": "09:00", "end": "18:00", "zones": dict(COUNTS), **kw}
+def _draft(**kw) -> Draft:
+    return Draft(**{"owner": 1, "dialog": "abc", "name": "Долги", "scenario": "1",
+                    "date": "2026-12-01", "start": "09:00", "end": "18:00",
+                    "zones": dict(COUNTS), **kw})
 
 
 def test_spread_line(locale: str) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from bot.calling import (
@@ -19,7 +20,13 @@ from bot.calling import (
     subject_zone,
 )
 from bot.calling.registry import RegistryFormatError
-from bot.calling.zones import Source, landline_zone, utc_offset_minutes, zone_columns
+from bot.calling.zones import (
+    Source,
+    assign_list_zones,
+    landline_zone,
+    utc_offset_minutes,
+    zone_columns,
+)
 from bot.phones import ingest_bytes
 
 from .registry_files import ABC_HEADER, DEF_HEADER, FIVE_ZONES, write_registry
@@ -127,7 +134,7 @@ def test_not_a_registry_file_is_refused() -> None:
     assert parse_registry((ABC_HEADER + "\n351;xx;yy;1;o;Челябинская обл.\n").encode()) == []
 
 
-def test_plan_lookup_edges_and_both_paths(tmp_path: Path, monkeypatch) -> None:
+def test_plan_lookup_edges_and_both_paths(tmp_path: Path) -> None:
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     assert [f.name for f in plan.files] == ["ABC-3xx.csv", "DEF-9xx.csv"]
     assert plan.date == dt.datetime.now(dt.UTC).date()
@@ -138,10 +145,9 @@ def test_plan_lookup_edges_and_both_paths(tmp_path: Path, monkeypatch) -> None:
     assert [plan.lookup_one(n) for n in probes] == expected
     vectorized = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
     assert vectorized == expected
-    import bot.calling.registry as registry
-
-    monkeypatch.setattr(registry, "pl", None)
-    plain = [plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes)]
+    plain = [
+        plan.zones[c] if c >= 0 else None for c in plan.lookup_codes(probes, columnar=False)
+    ]
     assert plain == expected
 
 
@@ -181,10 +187,10 @@ def test_five_zones_from_every_source(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("with_plan", [True, False])
-def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bool) -> None:
+def test_polars_and_plain_paths_agree(tmp_path: Path, with_plan: bool) -> None:
     import random
 
-    import bot.calling.zones as zones_module
+    from bot.phones import PhoneList
 
     plan = NumberingPlan.from_files(sorted(write_registry(tmp_path).glob("*.csv")))
     rng = random.Random(5)
@@ -199,13 +205,25 @@ def test_polars_and_plain_paths_agree(tmp_path: Path, monkeypatch, with_plan: bo
                [rng.choice(places) for _ in phones]]
     used = plan if with_plan else None
     fast = assign_zones(phones, keys, columns, used)
-    monkeypatch.setattr(zones_module, "FORCE_PYTHON", True)
-    plain = assign_zones(phones, keys, columns, used)
+    plain = assign_zones(phones, keys, columns, used, columnar=False)
     assert [fast.zone_of(i) for i in range(len(phones))] == [
         plain.zone_of(i) for i in range(len(phones))
     ]
     assert fast.sources == plain.sources
     assert set(fast.sources) >= {"column", "landline", "foreign", "unknown"}
+    # The worker's way: the list as it is held (E.164 integers, typed columns).
+    unique = sorted(set(phones), key=phones.index)
+    at = [phones.index(p) for p in unique]
+    held = PhoneList.from_frame(
+        pl.Series([int(p[1:]) for p in unique], dtype=pl.Int64), keys,
+        [[c[i] for i in at] for c in columns],
+    )
+    listed = assign_list_zones(held, used)
+    listed_plain = assign_list_zones(held, used, columnar=False)
+    assert [listed.zone_of(j) for j in range(len(unique))] == [
+        plain.zone_of(i) for i in at
+    ] == [listed_plain.zone_of(j) for j in range(len(unique))]
+    assert listed.sources == listed_plain.sources
     assert assign_zones([], (), (), used).codes == b""
 
 
@@ -219,6 +237,8 @@ def test_zones_after_a_real_ingest(tmp_path: Path) -> None:
     got = assign_zones(plist.phones, plist.keys, plist.columns, plan)
     assert [got.zone_of(i) for i in range(2)] == ["UTC+03:00", "Asia/Yekaterinburg"]
     assert got.sources == {Source.COLUMN: 1, Source.REGISTRY: 1}
+    held = assign_list_zones(ingest_bytes(text.encode(), "list.csv").phones, plan)
+    assert held == got
 
 
 def test_plan_cache_rereads_a_changed_directory(tmp_path: Path) -> None:
@@ -231,3 +251,41 @@ def test_plan_cache_rereads_a_changed_directory(tmp_path: Path) -> None:
     (tmp_path / "ABC-3xx.csv").unlink()
     assert len(cache.get()) == 6
     assert PlanCache(None).get() is None
+
+
+async def test_zones_come_back_from_a_real_ingest_worker(tmp_path: Path, monkeypatch) -> None:
+    """The worker computes the zones (its own registry copy) from the columnar list;
+    the bot gets the compact assignment and counts, the same as computed in process."""
+    import asyncio
+
+    import bot.phones.executor as ex
+    from bot.calling import ListZones, ZoneAssigner, ZoneAssignment
+    from bot.phones import ingest_bytes_async, shutdown_executor
+
+    plan_dir = write_registry(tmp_path / "plan")
+    text = "phone;Часовой пояс\n+7 914 000 00 01;\n8 (351) 212-34-56;\n+7 999 1;\n89221234567;МСК\n"
+    assigner = ZoneAssigner(plan_dir)
+    shutdown_executor()
+
+    async def no_thread(*_a, **_k):
+        raise AssertionError("read in the bot's own process")
+
+    monkeypatch.setattr(ex.asyncio, "to_thread", no_thread)
+    try:
+        result = await asyncio.wait_for(
+            ingest_bytes_async(text.encode(), "list.csv", annotate=assigner), 60
+        )
+    finally:
+        shutdown_executor()
+    zones = result.annotation
+    assert isinstance(zones, ListZones)
+    got = ZoneAssignment.from_bytes(zones.blob)
+    assert [got.zone_of(i) for i in range(len(got))] == [
+        "Asia/Vladivostok", "Asia/Yekaterinburg", "UTC+03:00"
+    ]
+    assert zones.counts == got.counts() and sum(zones.counts.values()) == result.accepted
+    assert zones.sources == {"registry": 2, "column": 1}
+    assert zones.plan_date is not None
+    plist = ingest_bytes(text.encode(), "list.csv").phones
+    plan = NumberingPlan.from_files(sorted(plan_dir.glob("*.csv")))
+    assert assign_zones(plist.phones, plist.keys, plist.columns, plan, columnar=False) == got

@@ -172,11 +172,13 @@ async def make_bot_under_test(
         from bot.phones.executor import run_job
 
         async def ingest(
-            data: bytes, filename: str, limits: Any, choice: Any = None, report: Any = None
+            data: bytes, filename: str, limits: Any, choice: Any = None, report: Any = None,
+            annotate: Any = None,
         ) -> Any:
-            # As a worker does it: the rejected-rows report is built beside the rows.
+            # As a worker does it: the rejected-rows report and the zones are computed
+            # beside the rows.
             args = (data, filename, limits, choice)
-            return await asyncio.to_thread(run_job, ingest_bytes, args, report)
+            return await asyncio.to_thread(run_job, ingest_bytes, args, report, annotate)
 
         deps.ingest = ingest
         bot = create_bot(settings)

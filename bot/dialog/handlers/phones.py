@@ -23,8 +23,9 @@ from aiogram.types import (
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import gettext as _
 
+from bot.calling import ListZones
 from bot.dialog.callbacks import ListChoice
-from bot.dialog.calling import attach_zones, zones_report
+from bot.dialog.calling import attach_zones, zone_assigner, zones_report
 from bot.dialog.conversation import Conversation
 from bot.dialog.draft import Draft, ListFile
 from bot.dialog.guards import AddressedToBot
@@ -92,7 +93,12 @@ async def read_list(
     try:
         async with ChatActionSender.upload_document(bot=bot, chat_id=dialog.chat.id):
             # The rejected-rows report is built by the worker, in the user's language.
-            extra: dict[str, Any] = {"report": report_texts()}
+            # The zones too: computed there from the columnar list, so this process
+            # never expands a million numbers into Python objects.
+            extra: dict[str, Any] = {
+                "report": report_texts(),
+                "annotate": zone_assigner(deps.settings),
+            }
             if choice is not None:
                 extra["choice"] = choice
             # Downloaded to a file the worker reads: a 20 MB list never sits in the
@@ -217,8 +223,10 @@ async def accept_list(
         result, locale=dialog.locale, mask=dialog.group, describe=reject_reason_text
     )
     if result.accepted:
-        # Zones from the accepted phones and their add_data (the file's zone columns).
-        await attach_zones(deps, draft, result.phones)
+        # Zones of the accepted phones (the registry, the file's zone columns): the
+        # worker's when it computed them, else (pasted text) computed now.
+        computed = result.annotation if isinstance(result.annotation, ListZones) else None
+        await attach_zones(deps, draft, result.phones, computed)
         zones = zones_report(draft, today=deps.now().date(), locale=dialog.locale)
         if zones:
             report += "\n\n" + zones
