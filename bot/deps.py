@@ -54,6 +54,9 @@ class AppDeps:
     handoffs: HandoffStore = field(default_factory=lambda: MemoryHandoffStore(900))
     # What was launched; None: not kept (the bot works the same without it).
     history: SafeHistory | None = None
+    # Pending approval requests' cards, due at their expiry (bot/dialog/approval_expiry.py);
+    # made beside the drafts' storage on first use.
+    approval_notes: Any = None
     ingest: Ingest = _ingest_off_loop
     clock: Callable[[], dt.datetime] | None = None
     # The numbering-plan registry of NUMBERING_PLAN_DIR, re-read when its files change.

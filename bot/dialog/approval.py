@@ -95,6 +95,9 @@ def decide(
         return Verdict.SELF
     if approval.get("state") != PENDING or data.get("submit") == "in_flight":
         return Verdict.DECIDED
+    expires = approval.get("expires")
+    if expires is not None and (time.time() if now is None else now) >= float(expires):
+        return Verdict.GONE  # expired: its card turns «expired» by the sweep
     approval.update(
         state=APPROVED if vote == "y" else DECLINED,
         by=voter_id,

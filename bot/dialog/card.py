@@ -52,6 +52,8 @@ class CardView:
     record_id: str | None = None  # its history record, for «Repeat»
     chat_id: int = 0  # the chat whose history «History» opens (0: the presser's own)
     dialog: str | None = None  # the author's draft, for the approval buttons
+    # A split set (bot/calling/split parts): each part's name, count, status and ID.
+    parts: tuple[dict, ...] | None = None
 
 
 def user_link(user_id: int, name: str) -> str:
@@ -109,7 +111,45 @@ def _heading(view: CardView) -> str:
     raise ValueError(view.state)
 
 
+def _set_lines(view: CardView, *, locale: str) -> list[str]:
+    """A split set: its heading and one line per part (ID, or missing, or may exist)."""
+    from bot.dialog.calling import split_status
+
+    parts = list(view.parts or ())
+    status = split_status(parts, locale=locale).split("\n")
+    if view.state == CardState.AWAITING:
+        head = _heading(view)
+    elif view.state == CardState.CREATING:
+        head = "⏳ " + _("Creating the campaigns: {count}…").format(count=len(parts))
+    elif view.state == CardState.CREATED:
+        head = status[0]
+    else:
+        head = "⚠️ " + status[0]
+    day = format_date(dt.date.fromisoformat(view.date), "EEE, d MMM", locale=locale)
+    return [
+        head,
+        _("«{name}» · numbers: {count}").format(
+            name=html.bold(html.quote(clip(view.name, NAME_LIMIT))),
+            count=number(view.count, locale),
+        ),
+        _("Split by time zones, {day}: calls by each zone's local time").format(day=day),
+        *status[1:],
+    ]
+
+
 def card_text(view: CardView, *, locale: str, tz: str, default_interval: int) -> str:
+    if view.parts:
+        lines = _set_lines(view, locale=locale)
+        lines += [
+            attempts_line(view.attempts, view.interval, default_interval),
+            _("Author: {user}").format(user=user_link(view.author_id, view.author_name)),
+        ]
+        if view.approver_id is not None:
+            lines.append(_("Approved by: {user}").format(
+                user=user_link(view.approver_id, view.approver_name or "")))
+        if view.state == CardState.AWAITING:
+            lines += ["", _("Any other member may approve it; the author cannot.")]
+        return fit_message("\n".join(lines))
     lines = [
         _heading(view),
         _("«{name}» · numbers: {count}").format(

@@ -123,6 +123,9 @@ async def submit_split(dialog: Conversation, draft: Draft) -> None:
         await marks.release(key)
         raise
     await marks.hold(key, {**entry, "progress": progress})
+    from bot.dialog import teamdesk
+
+    await teamdesk.on_split_submitted(dialog, draft)  # the group's card: «creating»
     await dialog.save(draft)
     dialog.deps.tasks.spawn(
         _post_split(dialog, draft.copy_for_post(), progress, key),
@@ -221,6 +224,11 @@ async def _post_split(dialog: Conversation, draft: Draft, progress: int, key: st
 async def _finish(dialog: Conversation, draft: Draft, progress: int, *, same: bool,
                   expired: bool) -> None:
     parts = draft.split or []
+    from bot.dialog import teamdesk
+
+    # The history and the group's card (the parts' records are kept in `draft`, saved
+    # below unless the set is done).
+    await teamdesk.on_split_outcome(dialog, draft)
     status = calling.split_status(parts, locale=dialog.locale)
     if expired:
         status = "❗ " + _("The list has expired.") + "\n" + status

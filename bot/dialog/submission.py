@@ -170,9 +170,12 @@ async def report_interrupted(
         await dialog.deps.inflight.release(key)
         if draft.split:
             # A split: the parts say which campaigns exist; the cut one may (never resent).
+            from bot.calling.split import recover
             from bot.dialog.split import interrupted_split_text, offer_split
 
             draft.outcome_unknown = False
+            recover(draft.split)
+            await teamdesk.on_split_outcome(dialog, draft)  # the history, the group's card
             if progress is not None and progress != draft.live:
                 await dialog.replace(progress, interrupted_split_text(draft, dialog.locale))
                 await offer_split(dialog, draft)

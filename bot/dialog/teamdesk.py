@@ -18,6 +18,7 @@ from aiogram import html
 from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, User
 from aiogram.utils.i18n import gettext as _
 
+from bot.calling.split import CREATED, UNKNOWN_OUTCOME, done
 from bot.dialog.approval import APPROVED, PENDING, approval_required, open_request
 from bot.dialog.callbacks import SummaryAction
 from bot.dialog.card import CardState, CardView, card_rows
@@ -126,23 +127,31 @@ async def update_card(dialog: Conversation, draft: Draft, state: CardState, **ex
 
 
 async def record(
-    dialog: Conversation, draft: Draft, *, outcome: str, campaign_id: int | None = None
+    dialog: Conversation, draft: Draft, *, outcome: str, campaign_id: int | None = None,
+    part: dict[str, Any] | None = None,
 ) -> str | None:
+    """One history record; `part`: one campaign of a split set (its own name, hours and
+    count; no list reference: the set's list is the whole list, not the part's)."""
     history = dialog.deps.history
     if history is None:
         return None
     approval = draft.approval or {}
+    name, start, end = draft.name or "", draft.start or "", draft.end or ""
+    count, phones_ref = draft.phones_count or 0, draft.phones_ref
+    if part is not None:
+        name, start, end = part["name"], part["start"], part["end"]
+        count, phones_ref = int(part["count"]), None
     entry = HistoryRecord(
-        id=new_record_id(), outcome=outcome, campaign_id=campaign_id, name=draft.name or "",
+        id=new_record_id(), outcome=outcome, campaign_id=campaign_id, name=name,
         description=draft.description or "", author_id=draft.owner,
         author_name=approval.get("author_name") or dialog.user.full_name,
         approver_id=approval.get("by") if approval.get("state") == APPROVED else None,
         approver_name=approval.get("by_name") if approval.get("state") == APPROVED else None,
         chat_id=draft.origin.chat if draft.origin else dialog.chat.id,
         thread_id=draft.origin.thread if draft.origin else None, at=time.time(),
-        date=draft.date or "", start=draft.start or "", end=draft.end or "",
-        attempts=draft.attempts or 1, interval=draft.interval, count=draft.phones_count or 0,
-        scenario=draft.scenario, caller=draft.caller, phones_ref=draft.phones_ref,
+        date=draft.date or "", start=start, end=end,
+        attempts=draft.attempts or 1, interval=draft.interval, count=count,
+        scenario=draft.scenario, caller=draft.caller, phones_ref=phones_ref,
         add_data_keys=tuple(draft.add_data_keys),
     )
     return entry.id if await history.add(entry) else None
@@ -174,6 +183,37 @@ async def on_created(
     return record_id is not None
 
 
+def set_view(draft: Draft) -> tuple[dict[str, Any], ...]:
+    return tuple(dict(p) for p in draft.split or ())
+
+
+async def on_split_submitted(dialog: Conversation, draft: Draft) -> None:
+    """A split set's POSTs start (or its missing parts': a retry): the card says so."""
+    await update_card(dialog, draft, CardState.CREATING, parts=set_view(draft))
+
+
+async def on_split_outcome(dialog: Conversation, draft: Draft) -> None:
+    """After a set's POSTs (or a dead sender's report): every created part and every part
+    that may exist gets its history record, once (its id kept in the part, `rec`, saved
+    with the draft by the caller); the card shows the whole set."""
+    parts = draft.split or []
+    for part in parts:
+        outcome = {CREATED: "created", UNKNOWN_OUTCOME: "unknown"}.get(part["status"])
+        if outcome is None or part.get("rec"):
+            continue
+        record_id = await record(dialog, draft, outcome=outcome, campaign_id=part.get("id"),
+                                 part=part)
+        if record_id is not None:
+            part["rec"] = record_id
+    if done(parts):
+        state = CardState.CREATED
+    elif any(p["status"] == UNKNOWN_OUTCOME for p in parts):
+        state = CardState.UNKNOWN
+    else:
+        state = CardState.FAILED
+    await update_card(dialog, draft, state, parts=set_view(draft))
+
+
 async def on_failed(dialog: Conversation, draft: Draft) -> None:
     if draft.outcome_unknown:
         record_id = await record(dialog, draft, outcome="unknown")
@@ -189,6 +229,7 @@ async def on_cancelled(dialog: Conversation, draft: Draft) -> None:
     if origin is None or origin.card is None:
         return
     if (draft.approval or {}).get("state") == PENDING:
+        await forget_expiry(dialog, draft.dialog)
         await update_card(dialog, draft, CardState.WITHDRAWN)
     else:
         await delete_quietly(dialog.bot, origin.chat, origin.card)
@@ -236,14 +277,46 @@ async def divert_to_approval(dialog: Conversation, draft: Draft, *, split: bool 
     # A new message, so that the group is notified; the handoff message goes.
     old = draft.origin.card
     draft.origin.card = None
-    await update_card(dialog, draft, CardState.AWAITING)
+    parts = set_view(draft) if split and draft.split else None
+    await update_card(dialog, draft, CardState.AWAITING, parts=parts)
     if draft.origin.card is not None and old is not None and old != draft.origin.card:
         await delete_quietly(dialog.bot, draft.origin.chat, old)
     approval["card"] = draft.origin.card
+    await note_expiry(dialog, draft, parts)
     await dialog.present(draft, awaiting_text(draft), awaiting_rows(dialog, draft))
     await dialog.save(draft, CampaignForm.summary)
     log.info("approval requested dialog=%s chat=%s", draft.dialog, draft.origin.chat)
     return True
+
+
+async def note_expiry(
+    dialog: Conversation, draft: Draft, parts: tuple[dict[str, Any], ...] | None
+) -> None:
+    """The request expires with its draft: noted apart from it, so that its card can say
+    so once the draft is gone (bot/dialog/approval_expiry.py)."""
+    from bot.dialog.approval_expiry import make_note, notes_for
+
+    approval = draft.approval or {}
+    origin = draft.origin
+    if origin is None or origin.card is None:
+        return
+    due = float(approval.get("asked") or time.time()) + dialog.deps.settings.draft_ttl_seconds
+    approval["expires"] = due
+    view = card_view(dialog, draft, CardState.AWAITING, parts=parts)
+    note = make_note(view, dialog=draft.dialog, owner=draft.owner, chat=origin.chat,
+                     thread=origin.thread, message_id=origin.card, due=due,
+                     locale=dialog.locale)
+    try:
+        await notes_for(dialog.deps, dialog.state.storage).add(note)
+    except Exception:
+        log.exception("approval expiry not noted dialog=%s", draft.dialog)
+
+
+async def forget_expiry(dialog: Conversation, draft_dialog: str) -> None:
+    """Decided or withdrawn: its card is no longer the sweep's to turn."""
+    from bot.dialog.approval_expiry import notes_for
+
+    await notes_for(dialog.deps, dialog.state.storage).forget(draft_dialog)
 
 
 def awaiting_text(draft: Draft) -> str:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from aiogram import Bot, F, Router, html
+from aiogram import Bot, Dispatcher, F, Router, html
 from aiogram.enums import ChatType
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -17,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.deps import AppDeps
 from bot.dialog import teamdesk
 from bot.dialog.approval import Verdict, cast_vote, owner_key
+from bot.dialog.approval_expiry import start_expiry, stop_expiry
 from bot.dialog.callbacks import Answer
 from bot.dialog.card import CardState
 from bot.dialog.conversation import Conversation
@@ -26,6 +28,7 @@ from bot.dialog.handlers.history import may_see
 from bot.dialog.states import CampaignForm, StepCode
 from bot.dialog.submission import guard_busy, submit
 from bot.handoff import Handoff, Taken, deep_link, is_handoff_token
+from bot.i18n import create_i18n
 from bot.middlewares.access import AccessPolicy
 
 log = logging.getLogger("bot.dialog")
@@ -148,6 +151,9 @@ async def on_vote(
         draft = load_draft(data)
         assert draft is not None
         author = teamdesk.owner_conversation(dialog, draft, state)
+        # Before anything that may clear the draft: the sweep must not call a decided
+        # request expired.
+        await teamdesk.forget_expiry(author, draft.dialog)
         if verdict == Verdict.APPROVED:
             log.info("approved dialog=%s by=%s", draft.dialog, voter.id)
             if (draft.approval or {}).get("split"):
@@ -178,6 +184,19 @@ async def on_vote(
 
 def create_router() -> Router:
     router = Router(name="desk")
+    expiries: list[asyncio.Task[None]] = []
+
+    async def on_startup(bot: Bot, dispatcher: Dispatcher, deps: AppDeps) -> None:
+        # Cards of approval requests nobody decided turn «expired» without a press.
+        i18n = create_i18n(deps.settings.default_locale)
+        expiries.append(start_expiry(bot, deps, dispatcher.storage, i18n))
+
+    async def on_shutdown() -> None:
+        while expiries:
+            await stop_expiry(expiries.pop())
+
+    router.startup.register(on_startup)
+    router.shutdown.register(on_shutdown)
     router.message.register(
         cmd_start_token, CommandStart(deep_link=True, magic=F.args.func(is_handoff_token)),
         F.chat.type == ChatType.PRIVATE,
