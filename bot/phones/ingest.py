@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, compress
 
 import polars as pl
 
 from bot.gcpause import without_gc
 
-from .column import PhoneColumn
+from .column import ColumnOutcome, PhoneColumn
 from .errors import IngestError, IngestLimits
 from .extent import check_extent
 from .markup import read_html, read_vcard
@@ -177,42 +177,18 @@ class _Collector:
             counts[0] = accepted
         out.mask = out.keep = None
         del mask
-        left_out = [RejectedRow(self.rownum(i), value, "left_out") for i, value in out.left_out]
-        rejected: dict[str, int] = {}
-        rejected_rows = []
-        for i, reason, value in out.rejected:
-            rejected[reason] = rejected.get(reason, 0) + 1
-            rejected_rows.append(RejectedRow(self.rownum(i), value, reason))
-        rows_read = accepted + out.duplicates + len(out.rejected)
-        if rows_read > self.limits.max_rows:
-            raise IngestError("too_many_rows", limit=self.limits.max_rows)
         phones = (
             PhoneList.from_frame(out.keys, list(layout.keys), columns)
             if out.keys is not None
             else PhoneList(out.phones, list(layout.keys), columns)
         )
-        return IngestResult(
-            phones=phones,
-            rows_read=rows_read,
-            accepted=accepted,
-            fixed=out.fixed,
-            duplicates=out.duplicates,
-            rejected=dict(sorted(rejected.items(), key=lambda kv: -kv[1])),
-            rejected_rows=rejected_rows,
-            countries=dict(sorted(out.countries.items(), key=lambda kv: -kv[1])),
-            phone_column=layout.phone_header,
-            phone_column_index=layout.phone_col,
-            has_header=layout.header_index is not None,
-            source_kind=source_kind,
-            keys=list(layout.keys),
-            multi_fixed=out.multi,
-            words_fixed=out.words,
-            left_out=left_out,
-            phone_columns=[
-                (name, n)
-                for name, n in zip(layout.phone_headers, counts, strict=True)
-                if layout.header_index is not None
-            ],
+        phone_columns = [
+            (name, n)
+            for name, n in zip(layout.phone_headers, counts, strict=True)
+            if layout.header_index is not None
+        ]
+        return _result(
+            out, layout, self.limits, source_kind, phones, accepted, self.rownum, phone_columns
         )
 
 
@@ -322,16 +298,39 @@ def _frame_result(
     columns = [data[names[c]].filter(mask).str.strip_chars() for c in layout.key_cols]
     del data, raw
     accepted = len(out.keys)
+    phones = PhoneList.from_frame(out.keys, list(layout.keys), columns)
+    phone_columns = (
+        [(layout.phone_headers[0], accepted)]
+        if layout.header_index is not None and layout.phone_headers
+        else []
+    )
+    return _result(
+        out, layout, limits, source_kind, phones, accepted, lambda i: first + i, phone_columns
+    )
+
+
+def _result(
+    out: ColumnOutcome,
+    layout: Layout,
+    limits: IngestLimits,
+    source_kind: str,
+    phones: PhoneList,
+    accepted: int,
+    rownum: Callable[[int], int],
+    phone_columns: list[tuple[str, int]],
+) -> IngestResult:
+    """The reading's result, the same from the row collector and the columnar frame
+    (`rownum`: the file's line of a data row's index)."""
     rejected: dict[str, int] = {}
     rejected_rows = []
     for i, reason, value in out.rejected:
         rejected[reason] = rejected.get(reason, 0) + 1
-        rejected_rows.append(RejectedRow(first + i, value, reason))
+        rejected_rows.append(RejectedRow(rownum(i), value, reason))
     rows_read = accepted + out.duplicates + len(out.rejected)
     if rows_read > limits.max_rows:
         raise IngestError("too_many_rows", limit=limits.max_rows)
     return IngestResult(
-        phones=PhoneList.from_frame(out.keys, list(layout.keys), columns),
+        phones=phones,
         rows_read=rows_read,
         accepted=accepted,
         fixed=out.fixed,
@@ -346,10 +345,8 @@ def _frame_result(
         keys=list(layout.keys),
         multi_fixed=out.multi,
         words_fixed=out.words,
-        left_out=[RejectedRow(first + i, value, "left_out") for i, value in out.left_out],
-        phone_columns=[(layout.phone_headers[0], accepted)]
-        if layout.header_index is not None and layout.phone_headers
-        else [],
+        left_out=[RejectedRow(rownum(i), value, "left_out") for i, value in out.left_out],
+        phone_columns=phone_columns,
     )
 
 
