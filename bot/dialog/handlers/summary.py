@@ -100,6 +100,21 @@ async def process_edit_back(callback: CallbackQuery, dialog: Conversation) -> No
     await dialog.show_summary(draft)
 
 
+async def press_on_current_summary(
+    callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
+) -> Draft | None:
+    """The draft when a summary press may act: no submission running, the summary not
+    outdated; otherwise the press is answered with why, and None."""
+    draft = dialog.draft
+    assert draft is not None
+    if await guard_busy(dialog, draft, callback=callback):
+        return None
+    if callback_data.rev != draft.rev:
+        await callback.answer(_("This summary is out of date."))
+        return None
+    return draft
+
+
 async def process_create(
     callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
 ) -> None:
@@ -108,10 +123,7 @@ async def process_create(
     if await submission_status(dialog, draft) == "live":
         await callback.answer(_("The campaign is being created right now."))
         return
-    if await guard_busy(dialog, draft, callback=callback):
-        return
-    if callback_data.rev != draft.rev:
-        await callback.answer(_("This summary is out of date."))
+    if await press_on_current_summary(callback, callback_data, dialog) is None:
         return
     # Answer at once: the POST may take longer than Telegram waits for an answer.
     await callback.answer(_("Creating…"))
@@ -122,12 +134,8 @@ async def process_split(
     callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
 ) -> None:
     """«Split by time zones»: the confirmation of the set (or, once some exist, which)."""
-    draft = dialog.draft
-    assert draft is not None
-    if await guard_busy(dialog, draft, callback=callback):
-        return
-    if callback_data.rev != draft.rev:
-        await callback.answer(_("This summary is out of date."))
+    draft = await press_on_current_summary(callback, callback_data, dialog)
+    if draft is None:
         return
     await callback.answer()
     await offer_split(dialog, draft)
@@ -137,12 +145,8 @@ async def process_split_go(
     callback: CallbackQuery, callback_data: SummaryAction, dialog: Conversation
 ) -> None:
     """Create the set's campaigns still missing: exactly once each, whatever is tapped."""
-    draft = dialog.draft
-    assert draft is not None
-    if await guard_busy(dialog, draft, callback=callback):
-        return
-    if callback_data.rev != draft.rev:
-        await callback.answer(_("This summary is out of date."))
+    draft = await press_on_current_summary(callback, callback_data, dialog)
+    if draft is None:
         return
     await callback.answer(_("Creating…"))
     await submit_split(dialog, draft)
