@@ -135,11 +135,14 @@ async def test_a_killed_bot_leaves_no_process_behind(
         summary = await anna.upload(contacts_xlsx(), "Клиенты.xlsx", has_button(CREATE))
         assert "Номеров: 2" in summary.text
 
-        pids = _descendants(bot.pid) | _marked(mark)
-        pids.discard(bot.pid)
-        started = {pid: _start_time(pid) for pid in pids}
+        def children() -> set[int]:
+            return (_descendants(bot.pid) | _marked(mark)) - {bot.pid}
+
         # The forkserver, the warm worker (one list per worker: the one that read the
-        # list was replaced by a fresh one) and the resource tracker at least.
+        # list is replaced by a fresh one, forked just after the report) and the resource
+        # tracker at least.
+        await _until(lambda: len(children()) >= 3, START_TIMEOUT)
+        started = {pid: _start_time(pid) for pid in children()}
         assert len(started) >= 3, started
 
         bot_started = _start_time(bot.pid)
