@@ -5,8 +5,9 @@ whatever started it.
 It also fills the +7 prefix table (pure Python, ~2 s, no threads), and for the zones
 computed in the worker (bot.calling.ZoneAssigner) libphonenumber's landline prefixes
 (~0.4 s, in a child interpreter) and the numbering-plan registry of NUMBERING_PLAN_DIR
-(~0.3 s and ~5 MB for the real registry's size): every ingest worker is forked with
-them, so a fresh worker (one per list, see bot.phones.executor) starts warm. Nothing
+(~0.3 s and ~5 MB for the real registry's size, and its 1 MB lookup table): every
+ingest worker is forked with them, so a fresh worker (one per list, see
+bot.phones.executor) starts warm. Nothing
 that starts threads (polars) is imported here: a fork copies no threads.
 """
 
@@ -39,4 +40,6 @@ landline_prefixes()
 # for another directory (or after the files changed) reads it itself.
 _PLAN_DIR = os.environ.get("NUMBERING_PLAN_DIR")
 if _PLAN_DIR:
-    plan_cache(Path(_PLAN_DIR)).get()
+    _plan = plan_cache(Path(_PLAN_DIR)).get()
+    if _plan is not None:
+        _plan.cells()  # the dense lookup table (1 MB, ~0.1 s), shared by every worker

@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 REGISTRY_FILES = ("ABC-3xx.csv", "ABC-4xx.csv", "ABC-8xx.csv", "DEF-9xx.csv")
 
 _E7 = 10_000_000
+_NATIONAL_SPACE = 10**10  # 10-digit national numbers
+# The dense table's block: 10^6 blocks of 10^4 numbers, one byte each (1 MB).
+CELL = 10_000
+MIXED = 255
 
 
 class RegistryFormatError(ValueError):
@@ -142,6 +146,8 @@ class NumberingPlan:
         self._codes = array("h", (index[r[2]] for r in rows))  # type: ignore[index]
         self.files = tuple(files)
         self._pl: tuple | None = None
+        self._cells: bytes | None = None
+        self._cells_pl: pl.Series | None = None
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -198,6 +204,16 @@ class NumberingPlan:
         i = bisect.bisect_right(self._starts, n) - 1
         return self._codes[i] if i >= 0 and n <= self._ends[i] else -1
 
+    def cells(self) -> bytes | None:
+        """The dense table of the lookups: per block of CELL numbers of the national
+        numbering space, the zone index + 1 when one range (or adjacent ranges of one
+        zone) hold the whole block, 0 when none holds any of it, MIXED when the answer
+        differs inside the block. Built once per plan, in pure Python (the forkserver
+        builds it before forking the workers); None when the zones do not fit a byte."""
+        if self._cells is None and len(self.zones) < MIXED:
+            self._cells = _dense_cells(self._starts, self._ends, self._codes)
+        return self._cells
+
     def _arrays(self) -> tuple:
         import polars as pl
 
@@ -209,7 +225,20 @@ class NumberingPlan:
             )
         return self._pl
 
+    def _cells_series(self) -> pl.Series | None:
+        import polars as pl
+
+        if self._cells_pl is None:
+            cells = self.cells()
+            if cells is None:
+                return None
+            self._cells_pl = pl.Series("cells", cells, dtype=pl.UInt8)
+        return self._cells_pl
+
     def _lookup_polars(self, nationals: object) -> pl.Series:
+        """One gather in the dense table for every number; the range search only for
+        the numbers of mixed blocks (few: registry ranges mostly start and end on round
+        numbers)."""
         import polars as pl
 
         numbers = (
@@ -217,17 +246,63 @@ class NumberingPlan:
             if isinstance(nationals, pl.Series)
             else pl.Series("n", nationals, dtype=pl.Int64)
         )
-        starts, ends, codes = self._arrays()
-        if len(starts) == 0:
+        if len(self._starts) == 0:
             return pl.Series("z", [-1] * len(numbers), dtype=pl.Int16)
-        # Index of the last start <= n; clipped into range, then checked against its end.
+        table = self._cells_series()
+        if table is None:
+            return self._search(numbers)
+        inside = (numbers >= 0) & (numbers < _NATIONAL_SPACE)
+        cell = table.gather(pl.select(pl.when(inside).then(numbers // CELL)).to_series())
+        found = pl.select(
+            pl.when((cell > 0) & (cell < MIXED))
+            .then(cell.cast(pl.Int16) - 1)
+            .otherwise(-1)
+            .cast(pl.Int16)
+            .alias("z")
+        ).to_series()
+        mixed = (cell == MIXED).fill_null(False).arg_true()
+        if len(mixed):
+            found = found.scatter(mixed, self._search(numbers.gather(mixed)))
+        return found
+
+    def _search(self, numbers: pl.Series) -> pl.Series:
+        """The range search itself: the last start <= n, then n checked against its end."""
+        import polars as pl
+
+        starts, ends, codes = self._arrays()
         at = (starts.search_sorted(numbers.fill_null(-1), side="right").cast(pl.Int64) - 1)
-        frame = pl.DataFrame({"n": numbers, "at": at})
-        idx = frame["at"].clip(0, len(starts) - 1)
-        found = (frame["at"] >= 0) & (numbers <= ends.gather(idx)) & numbers.is_not_null()
+        idx = at.clip(0, len(starts) - 1)
+        found = (at >= 0) & (numbers <= ends.gather(idx)) & numbers.is_not_null()
         return pl.select(
             pl.when(found).then(codes.gather(idx)).otherwise(-1).cast(pl.Int16).alias("z")
         ).to_series()
+
+
+def _dense_cells(starts: Sequence[int], ends: Sequence[int], codes: Sequence[int]) -> bytes:
+    """See NumberingPlan.cells. Each range holds, for the lookup, the numbers from its
+    start to its end or to the next range's start, whichever comes first (the search
+    takes the last start <= n); adjacent spans of one zone are merged first, so that
+    only the blocks where the zone really changes need the search."""
+    spans: list[list[int]] = []
+    for i, (start, end, code) in enumerate(zip(starts, ends, codes, strict=True)):
+        if i + 1 < len(starts):
+            end = min(end, starts[i + 1] - 1)
+        if end < start:
+            continue  # shadowed by a range with the same start
+        if spans and spans[-1][2] == code and spans[-1][1] + 1 == start:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end, code])
+    table = bytearray(_NATIONAL_SPACE // CELL)
+    for start, end, code in spans:
+        first, stop = -(-start // CELL), (end + 1) // CELL  # whole blocks [first, stop)
+        if first < stop:
+            table[first:stop] = bytes((code + 1,)) * (stop - first)
+        if start % CELL:
+            table[start // CELL] = MIXED
+        if (end + 1) % CELL:
+            table[end // CELL] = MIXED
+    return bytes(table)
 
 
 @lru_cache(maxsize=4)

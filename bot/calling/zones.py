@@ -195,7 +195,8 @@ class ZoneAssignment:
 
     def to_bytes(self) -> bytes:
         head = orjson.dumps({"v": 1, "z": self.zones, "s": self.sources})
-        return zlib.compress(len(head).to_bytes(4, "big") + head + self.codes, 6)
+        # Level 1: a million codes in ~10 ms (level 6 took ~100 ms for ~20 % less).
+        return zlib.compress(len(head).to_bytes(4, "big") + head + self.codes, 1)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ZoneAssignment:
@@ -347,58 +348,82 @@ _RU_LOW, _RU_HIGH = 7 * 10**10, 8 * 10**10  # +7 and ten digits
 def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
     """`numbers`: E.164 as Int64 (no "+"); `texts`: zone or place column index -> its
     cells (String, or Int64 for a column of integers; None when empty), zone columns
-    first; `e164(i)`: the i-th number as text (only for
-    the few foreign numbers, one by one)."""
+    first; `e164(i)`: the i-th number as text (only for the few foreign numbers, one by
+    one). Each source gives a code or null; the first non-null wins (one coalesce), so
+    a million numbers take a handful of whole-column passes."""
     zones = _Zones()
-    sources = dict.fromkeys(Source, 0)
     count = len(numbers)
-    codes = pl.Series("c", [0] * count, dtype=pl.UInt8) if count else pl.Series(
-        "c", [], dtype=pl.UInt8
-    )
+    if count == 0:
+        return _finish(zones, b"", dict.fromkeys(Source, 0))
 
     # 1. zone or place columns: distinct values parsed once (as text: `str(value)`, as
-    # the plain loop reads them), mapped in one replace.
+    # the plain loop reads them), each column mapped in one replace.
+    from_columns = []
     for column in texts.values():
-        mapping = {v: _column_value_code(zones, v) for v in column.unique().drop_nulls()}
-        found = column.replace_strict(mapping, default=0, return_dtype=pl.UInt8)
-        fill = (codes == 0) & (found != 0)
-        sources[Source.COLUMN] += int(fill.sum())
-        codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
+        mapping = {}
+        for value in column.unique().drop_nulls():
+            code = _column_value_code(zones, value)
+            if code:
+                mapping[value] = code
+        if mapping:
+            from_columns.append(column.replace_strict(mapping, default=None,
+                                                      return_dtype=pl.UInt8))
 
     russian = ((numbers >= _RU_LOW) & (numbers < _RU_HIGH)).fill_null(False)
     nationals = pl.select(pl.when(russian).then(numbers - _RU_LOW)).to_series()
     # The national number's first digit (6/7 Kazakhstan, 9 mobile), -1 outside +7.
     first = (nationals // 10**9).fill_null(-1)
 
-    # 2. the registry: one search over the sorted ranges for every number left.
+    # 2. the registry: one gather in its dense table for every Russian number.
+    from_registry = None
     if plan is not None and len(plan):
-        remap = pl.Series("r", [zones.code(z) for z in plan.zones], dtype=pl.UInt8)
-        at = plan.lookup_codes_series(pl.select(
-            pl.when(codes == 0).then(nationals)
-        ).to_series())
-        hit = at >= 0
-        found = remap.gather(at.clip(0).cast(pl.Int64))
-        sources[Source.REGISTRY] += int(hit.sum())
-        codes = pl.select(pl.when(hit).then(found).otherwise(codes)).to_series()
+        remap = pl.Series("r", [0, *(zones.code(z) for z in plan.zones)], dtype=pl.UInt8)
+        at = plan.lookup_codes_series(nationals)
+        from_registry = pl.select(
+            pl.when(at >= 0).then(remap.gather(at.cast(pl.Int64) + 1))
+        ).to_series()
 
     # 3. landlines by libphonenumber's prefixes, longest first; a prefix of n digits is
     # the national number's first n digits, as an integer.
+    from_landline = None
     table = _landline_prefixes()
-    landline = russian & (codes == 0) & ~first.is_in([6, 7, 9])
+    landline = russian & ~first.is_in([6, 7, 9])
+    if from_registry is not None:
+        landline = landline & from_registry.is_null()
     if table and bool(landline.any()):
         prefix_codes = {p: zones.code(z) for p, z in table.items()}
-        found = pl.Series("f", [0] * count, dtype=pl.UInt8)
+        parts = []
         for n in _PREFIX_LENGTHS:
-            keyed = {int(p): c for p, c in prefix_codes.items() if len(p) == n}
-            if not keyed:
-                continue
-            part = (nationals // 10 ** (10 - n)).replace_strict(
-                keyed, default=0, return_dtype=pl.UInt8
-            )
-            found = pl.select(pl.when(found == 0).then(part).otherwise(found)).to_series()
-        fill = landline & (found != 0)
-        sources[Source.LANDLINE] += int(fill.sum())
-        codes = pl.select(pl.when(fill).then(found).otherwise(codes)).to_series()
+            keyed = {int(p): c for p, c in prefix_codes.items() if len(p) == n and c}
+            if keyed:
+                parts.append((nationals // 10 ** (10 - n)).replace_strict(
+                    keyed, default=None, return_dtype=pl.UInt8))
+        if parts:
+            from_landline = pl.select(
+                pl.when(landline).then(pl.coalesce(parts))
+            ).to_series()
+
+    sources = dict.fromkeys(Source, 0)
+    ordered = [(Source.COLUMN, c) for c in from_columns]
+    ordered += [(s, c) for s, c in ((Source.REGISTRY, from_registry),
+                                    (Source.LANDLINE, from_landline)) if c is not None]
+    codes = pl.zeros(count, pl.UInt8, eager=True)
+    if ordered:
+        frame = pl.DataFrame({f"s{i}": c for i, (_, c) in enumerate(ordered)})
+        names = frame.columns
+        # Which source gave each number its code: the first non-null one.
+        picked = frame.select(
+            pl.coalesce(names).fill_null(0).alias("code"),
+            *(
+                (pl.col(n).is_not_null() & pl.all_horizontal(
+                    [pl.col(m).is_null() for m in names[:i]] or [pl.lit(True)]
+                )).sum().alias(f"n{i}")
+                for i, n in enumerate(names)
+            ),
+        )
+        codes = picked["code"]
+        for i, (source, _) in enumerate(ordered):
+            sources[source] += int(picked[f"n{i}"][0])
 
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())

@@ -151,6 +151,43 @@ def test_plan_lookup_edges_and_both_paths(tmp_path: Path) -> None:
     assert plain == expected
 
 
+def test_dense_table_agrees_with_the_range_search_on_ragged_ranges() -> None:
+    """The dense table answers whole blocks; ranges that start or end inside a block,
+    overlap, share a start or leave gaps send those blocks to the search. Every probe
+    (edges, their neighbours, random numbers) answers as the bisect reference does."""
+    import random
+
+    from bot.calling.registry import CELL, MIXED
+
+    rng = random.Random(7)
+    zones = ["Europe/Moscow", "Asia/Omsk", "Asia/Vladivostok", "Europe/Kaliningrad"]
+    rows: list[tuple[int, int, str | None]] = []
+    at = 9_000_000_000
+    while at < 9_100_000_000:
+        size = rng.choice([1, 999, CELL, 3 * CELL, 12_345, 10**6, 62_000])
+        gap = rng.choice([0, 0, 0, 1, 500, CELL])
+        zone = rng.choice([*zones, None])
+        rows.append((at, at + size - 1, zone))
+        if rng.random() < 0.1:  # overlapping, nested or same-start ranges, as bad data has
+            inner = rng.choice([0, size // 4, size // 2])
+            end = rng.choice([at + size + CELL, at + inner + size // 8])
+            rows.append((at + inner, end, rng.choice(zones)))
+        at += size + gap
+    plan = NumberingPlan(rows)
+    cells = plan.cells()
+    assert cells is not None and len(cells) == 10**6
+    assert MIXED in cells and any(0 < c < MIXED for c in cells) and 0 in cells
+    probes = [9_999_999_999, 0, 8_999_999_999]
+    for start, end, _ in rows:
+        probes += [start - 1, start, start + 1, end - 1, end, end + 1]
+    probes += [rng.randrange(9_000_000_000, 9_100_000_000) for _ in range(20_000)]
+    reference = plan.lookup_codes(probes, columnar=False)
+    assert plan.lookup_codes(probes) == reference
+    assert plan.lookup_codes(pl.Series([None, *probes[:10]], dtype=pl.Int64)) == [
+        -1, *reference[:10]
+    ]
+
+
 def test_landline_from_libphonenumber_region_not_its_zone_table() -> None:
     assert landline_zone("4012123456") == "Europe/Kaliningrad"  # libphonenumber: Bucharest
     assert landline_zone("3512123456") == "Asia/Yekaterinburg"
