@@ -149,11 +149,18 @@ class ApprovalExpiry:
     async def run(self, every: float = SWEEP_EVERY_SECONDS) -> None:
         while True:
             try:
-                await asyncio.wait_for(self.sweep(), SWEEP_TIMEOUT_SECONDS)
+                async with asyncio.timeout(SWEEP_TIMEOUT_SECONDS):
+                    await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("approval expiry sweep failed")
+            # A stop requested during the sweep, whose cancel the awaited code swallowed
+            # (wait_for on 3.11 does when it lands as the sweep ends): stop now, not
+            # after the sleep (the bot's shutdown waits for this task).
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             await asyncio.sleep(every)
 
     async def sweep(self) -> int:
