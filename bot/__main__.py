@@ -7,8 +7,13 @@ import asyncio
 import logging
 import sys
 
-from bot.logs import setup_logging
-from bot.settings import load_settings_or_exit
+from bot import aiogram_lazy
+
+# First, before anything imports aiogram: its ~300 types built on first use (~100 MB).
+aiogram_lazy.install()
+
+from bot.logs import setup_logging  # noqa: E402
+from bot.settings import load_settings_or_exit  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

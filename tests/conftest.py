@@ -6,11 +6,16 @@ import os
 import secrets
 from collections.abc import Iterator
 
-import pytest
-import redis
+from bot import aiogram_lazy
 
-from tests.campaigns.conftest import campaign_api  # noqa: F401  (shared fixture)
-from tests.fake_telegram.conftest import fake_telegram  # noqa: F401  (shared fixture)
+# As `python -m bot` does: the in-process tests use aiogram's types built on first use.
+aiogram_lazy.install()
+
+import pytest  # noqa: E402
+import redis  # noqa: E402
+
+from tests.campaigns.conftest import campaign_api  # noqa: F401, E402  (shared fixture)
+from tests.fake_telegram.conftest import fake_telegram  # noqa: F401, E402  (shared fixture)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
