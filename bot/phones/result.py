@@ -333,6 +333,8 @@ class IngestResult:
     fixed: int = 0  # accepted after repair: extension dropped, number cell, "….0" text
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)  # reason code -> count
+    # Empty when a worker built `report` from them (executor.run_job): only the counts
+    # above come back with it.
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     countries: dict[str, int] = field(default_factory=dict)  # region -> count, outside RU
     phone_column: str | None = None  # header text, None without a header

@@ -109,8 +109,13 @@ async def read_list(
                 # 1 MB chunks: each chunk is a thread hop of the async file write.
                 await bot.download(file_id, destination=path, chunk_size=1 << 20)
                 downloaded = time.perf_counter()
+                submitted_at = time.time()
                 result = await deps.ingest(path, filename, limits, **extra)
-                took = {k: round(v) for k, v in result.timings.items()}
+                now = time.time()
+                took = {k: round(v) for k, v in result.timings.items() if not k.endswith("_at")}
+                if "sent_at" in result.timings:
+                    took["queue_ms"] = round((result.timings["began_at"] - submitted_at) * 1000)
+                    took["return_ms"] = round((now - result.timings["sent_at"]) * 1000)
                 log.info(
                     "list read download_ms=%.0f ingest_ms=%.0f worker=%s",
                     (downloaded - started) * 1000,
