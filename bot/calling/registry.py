@@ -226,13 +226,14 @@ class NumberingPlan:
         return self._pl
 
     def _cells_series(self) -> pl.Series | None:
-        import polars as pl
 
         if self._cells_pl is None:
             cells = self.cells()
             if cells is None:
                 return None
-            self._cells_pl = pl.Series("cells", cells, dtype=pl.UInt8)
+            from bot.bytes_column import uint8_series
+
+            self._cells_pl = uint8_series("cells", cells)
         return self._cells_pl
 
     def _lookup_polars(self, nationals: object) -> pl.Series:

@@ -176,6 +176,9 @@ class ZoneAssignment:
     zones: list[str]
     codes: bytes
     sources: dict[str, int] = field(default_factory=dict)  # Source -> count
+    # Numbers per zone code, when the assignment counted them as it went (one pass
+    # instead of one per zone).
+    tally: list[int] | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -185,8 +188,8 @@ class ZoneAssignment:
 
     def counts(self) -> dict[str, int]:
         """Zone -> numbers (unknown under UNKNOWN)."""
-        return {z: n for z, n in zip(self.zones, map(self.codes.count, range(len(self.zones))),
-                                     strict=True) if n}
+        tally = self.tally or list(map(self.codes.count, range(len(self.zones))))
+        return {z: n for z, n in zip(self.zones, tally, strict=True) if n}
 
     def indices(self, zones: set[str]) -> list[int]:
         """Positions of the numbers whose zone is one of `zones`, in list order."""
@@ -286,9 +289,15 @@ def _column_value_code(zones: _Zones, value: object) -> int:
     return zones.code(parse_zone(str(value)) if value not in (None, "") else None)
 
 
-def _finish(zones: _Zones, codes: bytes, sources: dict[Source, int]) -> ZoneAssignment:
-    sources[Source.UNKNOWN] = codes.count(0)
-    return ZoneAssignment(zones.names, codes, {str(k): v for k, v in sources.items() if v})
+def _finish(
+    zones: _Zones, codes: bytes, sources: dict[Source, int], tally: list[int] | None = None
+) -> ZoneAssignment:
+    if tally is not None:
+        tally = tally[: len(zones.names)]
+    sources[Source.UNKNOWN] = tally[0] if tally else codes.count(0)
+    return ZoneAssignment(
+        zones.names, codes, {str(k): v for k, v in sources.items() if v}, tally
+    )
 
 
 def _assign_python(phones, keys, columns, plan) -> ZoneAssignment:
@@ -425,6 +434,9 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
         for i, (source, _) in enumerate(ordered):
             sources[source] += int(picked[f"n{i}"][0])
 
+    tally = [0] * 256
+    for code, n in codes.value_counts().iter_rows():
+        tally[code] = n
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
     out = bytearray(codes.to_list())
     kazakh = russian & first.is_in([6, 7])
@@ -436,5 +448,7 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
         code = zones.code(foreign_zone(phone))
         if code:
             out[i] = code
+            tally[0] -= 1
+            tally[code] += 1
             sources[Source.FOREIGN] += 1
-    return _finish(zones, bytes(out), sources)
+    return _finish(zones, bytes(out), sources, tally)

@@ -160,6 +160,7 @@ class PrefixTable:
         self._tails: dict[str, list[str]] = {}
         self._series = None
         self._series_unset = -1
+        self.complete = False  # every block filled (fill_all): no lookup can fill one
 
     def _code(self, region: str) -> int:
         if not region:
@@ -237,11 +238,12 @@ class PrefixTable:
         for head in range(1000):
             if self.cells[head * 1000] == UNSET:
                 self.fill_block(head * 1000)
+        self.complete = True
 
     def series(self, heads=()):
         """The table as a polars UInt8 series, with the blocks of `heads` (3-digit
         national prefixes) filled first; rebuilt only after blocks were filled."""
-        import polars as pl
+        from bot.bytes_column import uint8_series
 
         for head in heads:
             if self.cells[head * 1000] == UNSET:
@@ -249,7 +251,7 @@ class PrefixTable:
         with self._lock:
             unset = self.cells.count(UNSET)
             if self._series is None or unset != self._series_unset:
-                self._series = pl.Series("table", self.cells, dtype=pl.UInt8)
+                self._series = uint8_series("table", self.cells)
                 self._series_unset = unset
             return self._series
 

@@ -247,6 +247,7 @@ def test_polars_and_plain_paths_agree(tmp_path: Path, with_plan: bool) -> None:
         plain.zone_of(i) for i in range(len(phones))
     ]
     assert fast.sources == plain.sources
+    assert fast.counts() == plain.counts()  # the counted tally, the plain recount
     assert set(fast.sources) >= {"column", "landline", "foreign", "unknown"}
     # The worker's way: the list as it is held (E.164 integers, typed columns).
     unique = sorted(set(phones), key=phones.index)
@@ -261,6 +262,7 @@ def test_polars_and_plain_paths_agree(tmp_path: Path, with_plan: bool) -> None:
         plain.zone_of(i) for i in at
     ] == [listed_plain.zone_of(j) for j in range(len(unique))]
     assert listed.sources == listed_plain.sources
+    assert listed.counts() == listed_plain.counts()
     assert assign_zones([], (), (), used).codes == b""
 
 
