@@ -137,8 +137,12 @@ class RenewingRedisEventIsolation(RedisEventIsolation):
             if self.prefetch is not None:
                 self.prefetch.prefetched(None)  # read under this lock: stale once it is gone
             renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            # Bounded: a renewal that lost its cancel would otherwise hold this update,
+            # and renew the user's lock, for ever (see _renew).
+            await asyncio.wait([renewal], timeout=self.ttl)
+            if not renewal.done():
+                log.warning("update lock renewal did not stop; cancelled again")
+                renewal.cancel()
             try:
                 await lock.release()
             except LockError:
@@ -146,6 +150,7 @@ class RenewingRedisEventIsolation(RedisEventIsolation):
                 log.warning("update lock had expired before its release")
 
     async def _renew(self, lock: Lock) -> None:
+        task = asyncio.current_task()
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -156,6 +161,11 @@ class RenewingRedisEventIsolation(RedisEventIsolation):
             except RedisError as error:
                 # A blip: the next round may get through before the TTL runs out.
                 log.warning("update lock not renewed: %s", type(error).__name__)
+            # The update is done, but the cancel that said so landed inside the command
+            # and was lost there (seen under 200 dialogs at once: the renewal then kept
+            # the user's lock, and the update, alive for good).
+            if task is not None and task.cancelling():
+                return
 
 
 async def on_lock_busy(event: ErrorEvent) -> bool:

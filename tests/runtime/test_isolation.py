@@ -114,6 +114,46 @@ async def test_a_live_holder_keeps_the_lock_past_its_ttl(redis_url: str,
     assert order == ["first in", "first out", "second in"]
 
 
+async def test_a_renewal_whose_cancel_is_lost_mid_command_still_lets_go(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The update ends while its lock's renewal waits for Redis, and the cancel telling
+    the renewal to stop is swallowed there (as a Redis client may do mid-command): the
+    update still finishes, and the lock is released for the user's next update."""
+    swallowed = asyncio.Event()
+
+    async def reacquire_losing_the_cancel(self) -> bool:
+        try:
+            await asyncio.sleep(0.5)  # "waiting for Redis"
+        except asyncio.CancelledError:
+            swallowed.set()
+        return True
+
+    monkeypatch.setattr(isolation.ReadingLock, "reacquire", reacquire_losing_the_cancel)
+    redis = Redis.from_url(redis_url)
+    lock = RenewingRedisEventIsolation(
+        redis, DefaultKeyBuilder(prefix=redis_prefix), ttl=0.6, wait=5
+    )
+    key = StorageKey(bot_id=1, chat_id=3, user_id=3)
+
+    async def update() -> None:
+        async with lock.lock(key):
+            await asyncio.sleep(0.3)  # the renewal (every 0.2 s) is inside its command
+
+    try:
+        handling = asyncio.create_task(update())
+        # Without the fix the renewal loops on, and the update never ends.
+        await asyncio.wait([handling], timeout=5)
+        assert handling.done(), "the update was held by its lock's renewal"
+        assert swallowed.is_set()
+        async with lock.lock(key):  # the user's next update gets the lock at once
+            pass
+        left = [k async for k in redis.scan_iter(match=f"{redis_prefix}:*")]
+    finally:
+        await redis.aclose()
+    assert left == []
+
+
 async def test_a_waiter_gives_up_after_the_wait_with_lock_busy(
     redis_url: str, redis_prefix: str
 ) -> None:
