@@ -31,6 +31,7 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 from bot.redelivery import current_ticket
+from bot.tasks import stop_requested
 
 log = logging.getLogger("bot.isolation")
 
@@ -150,7 +151,6 @@ class RenewingRedisEventIsolation(RedisEventIsolation):
                 log.warning("update lock had expired before its release")
 
     async def _renew(self, lock: Lock) -> None:
-        task = asyncio.current_task()
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -164,7 +164,7 @@ class RenewingRedisEventIsolation(RedisEventIsolation):
             # The update is done, but the cancel that said so landed inside the command
             # and was lost there (seen under 200 dialogs at once: the renewal then kept
             # the user's lock, and the update, alive for good).
-            if task is not None and task.cancelling():
+            if stop_requested():
                 return
 
 

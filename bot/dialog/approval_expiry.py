@@ -12,7 +12,6 @@ withdrawal or a new request replaces or forgets the note first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -30,6 +29,7 @@ from redis.asyncio import Redis
 
 from bot.deps import AppDeps
 from bot.drafts import Signer
+from bot.tasks import run_periodically, stop_task
 
 log = logging.getLogger("bot.dialog")
 
@@ -147,21 +147,10 @@ class ApprovalExpiry:
         self.clock = clock
 
     async def run(self, every: float = SWEEP_EVERY_SECONDS) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(SWEEP_TIMEOUT_SECONDS):
-                    await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("approval expiry sweep failed")
-            # A stop requested during the sweep, whose cancel the awaited code swallowed
-            # (wait_for on 3.11 does when it lands as the sweep ends): stop now, not
-            # after the sleep (the bot's shutdown waits for this task).
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError
-            await asyncio.sleep(every)
+        await run_periodically(
+            self.sweep, every=every, limit=SWEEP_TIMEOUT_SECONDS,
+            what="approval expiry sweep failed",
+        )
 
     async def sweep(self) -> int:
         """One pass over the notes due; returns how many cards it turned."""
@@ -226,6 +215,4 @@ def start_expiry(bot: Bot, deps: AppDeps, storage: BaseStorage, i18n: I18n
 
 
 async def stop_expiry(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_task(task)

@@ -10,7 +10,6 @@ still the one that was sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import Any
@@ -25,6 +24,7 @@ from aiogram.utils.i18n import I18n
 from bot.deps import AppDeps
 from bot.dialog.conversation import Conversation, read_draft
 from bot.drafts import HEARTBEAT_EVERY_SECONDS, LOCAL_HOLDERS, this_host
+from bot.tasks import run_periodically, stop_task
 
 log = logging.getLogger("bot.dialog")
 
@@ -61,21 +61,10 @@ class Sweeper:
         self.i18n = i18n
 
     async def run(self) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(SWEEP_TIMEOUT_SECONDS):
-                    await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("in-flight sweep failed")
-            # A stop requested during the sweep, whose cancel the awaited code swallowed
-            # (wait_for on 3.11 does when it lands as the sweep ends): stop now, not
-            # after the sleep (the bot's shutdown waits for this task).
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError
-            await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+        await run_periodically(
+            self.sweep, every=HEARTBEAT_EVERY_SECONDS, limit=SWEEP_TIMEOUT_SECONDS,
+            what="in-flight sweep failed",
+        )
 
     async def sweep(self) -> int:
         """One pass; returns how many interrupted submissions it reported."""
@@ -145,6 +134,4 @@ def start_sweeper(bot: Bot, deps: AppDeps, storage: BaseStorage, i18n: I18n) -> 
 
 
 async def stop_sweeper(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_task(task)
