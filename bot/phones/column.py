@@ -62,6 +62,8 @@ class PhoneColumn:
         self.pending: list[str] = []
         self.parts: list = []
         self.size = 0
+        # The one whole column's integer cast, when its caller made it (extend_series).
+        self.ints: pl.Series | None = None
 
     def __len__(self) -> int:
         return self.size
@@ -72,12 +74,14 @@ class PhoneColumn:
         if self.columnar and len(self.pending) >= _PART_ROWS:
             self._flush()
 
-    def extend_series(self, values: pl.Series) -> None:
-        """A whole column at once (polars' own CSV reader)."""
+    def extend_series(self, values: pl.Series, ints: pl.Series | None = None) -> None:
+        """A whole column at once (polars' own CSV reader); `ints`: its cast to Int64
+        (null where a value is not an integer), when the caller has it."""
         if not self.columnar:
             self.extend(values.to_list())
             return
         self._flush()
+        self.ints = ints if not self.parts else None
         self.parts.append(values.rename("v"))
         self.size += len(values)
 
@@ -95,9 +99,10 @@ class PhoneColumn:
         if self.parts:
             self._flush()
             parts, self.parts = self.parts, []
+            ints, self.ints = (self.ints, None) if len(parts) == 1 else (None, None)
             raw = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
             del parts
-            return _polars([_classify(raw)], numeric, blank_rows)
+            return _polars([_classify(raw, ints)], numeric, blank_rows)
         texts, self.pending = self.pending, []
         return _python(texts, numeric, blank_rows)
 
@@ -105,6 +110,7 @@ class PhoneColumn:
         """Drop what was gathered (also when the ingestion failed half-way)."""
         self.pending = []
         self.parts = []
+        self.ints = None
 
 
 def normalize_column(
@@ -201,37 +207,49 @@ def _python(texts: Sequence[str], numeric: set[int], blank_rows: set[int]) -> Co
 _FAST_REASONS = ("too_short", "too_long", "bad_format", "invalid")
 
 
-def _classify(raw: pl.Series) -> pl.DataFrame:
+def _classify(raw: pl.Series, ints: pl.Series | None = None) -> pl.DataFrame:
     """Everything vectorized; leaves the reference path and deduplication to _polars.
-    One lazy query: polars frees each intermediate column as soon as it is used."""
+    `ints`: `raw` cast to Int64 (null where it is not an integer), when the caller has
+    it. Cells that are plain digits (with a leading "+" or not), as most CRM exports
+    write them, have nothing to cut or delete: only the others go through the regular
+    expressions (about two thirds of the time on a million such cells)."""
     col = pl.col
-    # An extension (normalize's EXTENSION, same regex) is cut first; if what is left is
-    # a fast form, the row is accepted as fixed, exactly as normalize() would do.
-    has_ext = col("raw").str.contains(_EXT_PATTERN).fill_null(False)
-    base = pl.when(has_ext).then(col("raw").str.replace(_EXT_PATTERN, "")).otherwise(col("raw"))
-    key, v, length, plus = fast_key_expr(col("s"))
-    stage = (
-        raw.rename("raw")
-        .to_frame()
-        .lazy()
-        .with_columns(has_ext.alias("has_ext"))
-        .with_columns(base.str.replace_all(FAST_SEPARATOR_CLASS, "").alias("s"))
-        .with_columns(
-            key.alias("fast"),
-            v.alias("v"),
-            length.alias("len"),
-            plus.alias("plus"),
-            col("s").str.starts_with("810").alias("s810"),
+    if ints is None:
+        ints = raw.cast(pl.Int64, strict=False)
+    # Not plain: no integer, or a sign the separators would delete ("-0", "-916…").
+    other = (ints.is_null() | (ints <= 0)).arg_true()
+    if len(other) == len(raw):
+        stage = _stage_by_rules(raw)
+    else:
+        key, v, length, plus = fast_key_expr(col("raw"), col("ints"))
+        stage = (
+            pl.DataFrame([raw.rename("raw"), ints.rename("ints")])
+            .lazy()
+            .select(
+                "raw",
+                pl.lit(False).alias("has_ext"),
+                key.alias("fast"),
+                v.alias("v"),
+                length.alias("len"),
+                plus.alias("plus"),
+                col("raw").str.starts_with("810").alias("s810"),
+            )
+            .collect()
         )
-        .drop("s")
-        .collect()
-    )
-    nat = stage["fast"] - 7 * E10
+        if len(other):
+            part = _stage_by_rules(raw.gather(other))
+            stage = pl.DataFrame(
+                [stage["raw"]]
+                + [stage[name].scatter(other, part[name]) for name in stage.columns[1:]]
+            )
     # The blocks of the codes present, unless the table is whole (a worker's, filled by
     # the forkserver): the distinct codes of a million numbers take ~20 ms to find.
-    heads = () if PREFIXES.complete else (nat // 10_000_000).drop_nulls().unique().to_list()
+    heads = (
+        ()
+        if PREFIXES.complete
+        else ((stage["fast"] - 7 * E10) // 10_000_000).drop_nulls().unique().to_list()
+    )
     table = PREFIXES.series(heads)
-    del nat
     fast = col("fast").is_not_null()
     prefix = ((col("fast") - 7 * E10) // 10_000).fill_null(0)
     code = pl.when(fast).then(pl.lit(table).gather(prefix))
@@ -270,6 +288,34 @@ def _classify(raw: pl.Series) -> pl.DataFrame:
             (~(col("accepted") | col("reason").is_not_null())).alias("slow"),
             (col("has_ext") & col("accepted")).alias("ext_fixed"),
         )
+        .collect()
+    )
+
+
+def _stage_by_rules(raw: pl.Series) -> pl.DataFrame:
+    """The stage columns of `_classify` by the whole set of rules: an extension (as
+    normalize's EXTENSION, same regex) cut first (if what is left is a fast form, the
+    row is accepted as fixed, exactly as normalize() would do), the separators deleted,
+    then the fast forms judged. One lazy query: each intermediate column is freed as
+    soon as it is used."""
+    col = pl.col
+    has_ext = col("raw").str.contains(_EXT_PATTERN).fill_null(False)
+    base = pl.when(has_ext).then(col("raw").str.replace(_EXT_PATTERN, "")).otherwise(col("raw"))
+    key, v, length, plus = fast_key_expr(col("s"))
+    return (
+        raw.rename("raw")
+        .to_frame()
+        .lazy()
+        .with_columns(has_ext.alias("has_ext"))
+        .with_columns(base.str.replace_all(FAST_SEPARATOR_CLASS, "").alias("s"))
+        .with_columns(
+            key.alias("fast"),
+            v.alias("v"),
+            length.alias("len"),
+            plus.alias("plus"),
+            col("s").str.starts_with("810").alias("s810"),
+        )
+        .drop("s")
         .collect()
     )
 

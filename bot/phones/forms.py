@@ -86,14 +86,15 @@ def fast_key(d: str) -> int:
     return 0
 
 
-def fast_key_expr(s):  # a polars expression in, expressions out (polars: the caller's)
+def fast_key_expr(s, ints=None):  # polars expressions in and out (polars: the caller's)
     """`fast_key` over a separator-free polars String column: the E.164 integer, null
     where the value is not a fast form; also the integer cast, the byte length and the
     leading "+" it was judged by. A fast form parses as an integer whose size and length
-    say which one it is (polars' integer cast takes only ASCII digits and a sign)."""
+    say which one it is (polars' integer cast takes only ASCII digits and a sign).
+    `ints`: that cast of `s`, when the caller has it already."""
     import polars as pl
 
-    v = s.cast(pl.Int64, strict=False)
+    v = s.cast(pl.Int64, strict=False) if ints is None else ints
     length = s.str.len_bytes()
     plus = s.str.starts_with("+")
     fast = (

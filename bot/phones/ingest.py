@@ -279,17 +279,22 @@ def _frame_result(
         data = data.with_columns(pl.lit("").alias(f"pad{c}"))
         names = data.columns
     raw = data[names[layout.phone_col]]
+    # Shared with the normalization: a cell that is an integer is not blank, so only the
+    # others are looked at for blank rows.
+    ints = raw.cast(pl.Int64, strict=False)
+    others = ints.is_null()
     blank_rows: set[int] = set()
-    # A boolean pass, not a stripped copy of the column.
-    if raw.str.contains(r"^\s*$").any():
+    if others.any() and raw.filter(others).str.contains(r"^\s*$").any():
         all_blank = data.select(
             pl.all_horizontal([pl.col(n).str.strip_chars() == "" for n in names])
         ).to_series()
         blank_rows = set(all_blank.arg_true().to_list())
+    del others
     if data.height - len(blank_rows) > limits.max_rows:
         raise IngestError("too_many_rows", limit=limits.max_rows)
     column = PhoneColumn()
-    column.extend_series(raw)
+    column.extend_series(raw, ints)
+    del ints
     out = column.finish(set(), blank_rows)
     first = 1 + layout.data_start
     if out.keys is None:  # columnar=True always has keys; kept for the type checker
@@ -370,7 +375,7 @@ def ingest_bytes(
     sheet = index if kind_ == "sheet" else None
     if len(data) > limits.max_bytes:
         raise IngestError("too_large", limit=limits.max_bytes, size=len(data))
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): a copy of the whole file)
         raise IngestError("empty")
     kind = detect_kind(data, filename)
     if kind in ("html", "vcard"):

@@ -19,6 +19,9 @@ from .errors import IngestError, IngestLimits
 from .extent import check_grid
 
 CHUNK_ROWS = 4096  # small enough to stay in CPU caches, big enough for C-level loops
+# The first chunk of a delimited file is smaller: for polars' reader it is only the
+# sample the layout is judged by (a few hundred rows), not a part of the list.
+FIRST_CHUNK_ROWS = 512
 Chunk = tuple[list[Sequence[object]], Sequence[int]]
 _DELIMITERS = (";", ",", "\t", "|")
 
@@ -144,10 +147,12 @@ def _records(
     data: bytes, encoding: str, delimiter: str, limits: IngestLimits, errors: str
 ) -> Iterator[Chunk]:
     reader = csv.reader(text_stream(data, encoding, errors), delimiter=delimiter, quotechar='"')
+    size = FIRST_CHUNK_ROWS
     while True:
         before = reader.line_num
         try:
-            chunk = list(itertools.islice(reader, CHUNK_ROWS))
+            chunk = list(itertools.islice(reader, size))
+            size = CHUNK_ROWS
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 # line_num is the line where the parser stopped: the long cell's line.

@@ -224,6 +224,19 @@ def test_column_implementations_agree(force_python: bool) -> None:
         "٨٩١٦١٢٣٤٥٦٧",
         "+7 916 123 45 67 доб 1 доб 2",
         "7.91612E+10",
+        # Integers polars' cast takes that are not plain digits for the rules: a sign
+        # the separators delete, zeros, one past Int64.
+        "-89161234567",
+        "-9161234567",
+        "-0",
+        "0",
+        "000",
+        "+0",
+        "-",
+        "+-79161234567",
+        "0079161234567",
+        "9223372036854775808",
+        "+79161234568",
     ]
     blank = texts.index("")  # an empty phone cell in a row with nothing else: skipped
     out = normalize_column(texts, numeric={5}, blank_rows={blank}, columnar=not force_python)
@@ -251,3 +264,29 @@ def test_column_implementations_agree(force_python: bool) -> None:
     assert out.fixed == fixed
     assert out.countries.get("GB") == 1
     assert out.countries.get("KZ", 0) > 0
+
+
+@pytest.mark.parametrize("written", ["plain", "formatted"])
+def test_column_implementations_agree_on_uniform_columns(written: str) -> None:
+    """A column of plain digits only (the vectorized path then uses no regular
+    expression at all) and one with no plain cell (every cell by the whole rules)."""
+    rng = random.Random(7)
+    texts = []
+    for i in range(9000):
+        nat = f"9{rng.randrange(10**9):09d}" if i % 50 else f"000{rng.randrange(10**7):07d}"
+        if written == "plain":
+            texts.append(("+7", "8", "7", "")[i % 4] + nat)
+        else:
+            texts.append(f"8 ({nat[:3]}) {nat[3:6]}-{nat[6:8]}-{nat[8:]}")
+    texts += texts[1:41]  # repeats of valid numbers
+    columnar = normalize_column(texts, numeric=set(), blank_rows=set())
+    plain = normalize_column(texts, numeric=set(), blank_rows=set(), columnar=False)
+    assert ["+" + str(k) for k in columnar.keys.to_list()] == plain.phones
+    assert columnar.mask.arg_true().to_list() == plain.keep
+    assert sorted(columnar.rejected) == sorted(plain.rejected)
+    assert (columnar.duplicates, columnar.fixed, columnar.countries) == (
+        plain.duplicates,
+        plain.fixed,
+        plain.countries,
+    )
+    assert columnar.duplicates == 40 and plain.rejected
