@@ -1,4 +1,4 @@
-"""Bytes as a polars UInt8 column, without going through Python ints.
+"""Bytes as a polars UInt8 column and back, without going through Python ints.
 
 `pl.Series(name, data, dtype=pl.UInt8)` walks the bytes as a sequence (~11 ms for a
 megabyte, paid in every fresh ingest worker for each lookup table); reinterpreting them
@@ -20,3 +20,11 @@ def uint8_series(name: str, data: bytes | bytearray) -> pl.Series:
         .reshape((-1,))
         .rename(name)
     )
+
+
+def uint8_bytes(series: pl.Series) -> bytes:
+    """The values of a UInt8 column without nulls as bytes, in order: the column as one
+    list cast to Binary (~3 ms for a million values; `bytes(series.to_list())` ~20)."""
+    if series.is_empty():
+        return b""
+    return series.reshape((1, len(series))).arr.to_list().cast(pl.Binary)[0]

@@ -187,6 +187,39 @@ class NumberingPlan:
         """As lookup_codes, Series in and out (Int16, -1 = no range)."""
         return self._lookup_polars(nationals)
 
+    def lookup_ordinals_series(self, nationals: pl.Series) -> pl.Series:
+        """Per 10-digit national number, 1 + its zone's index into `self.zones`, null
+        where no range holds it: what one gather in the dense table gives, with no pass
+        to turn it into lookup_codes' -1-based form (a caller maps it with one gather)."""
+        import polars as pl
+
+        table = self._cells_series() if len(self._starts) else None
+        if table is None:
+            found = self._lookup_polars(nationals)
+            return pl.select(pl.when(found >= 0).then(found + 1)).to_series()
+        n = pl.col("n")
+        cell = (
+            nationals.rename("n")
+            .to_frame()
+            .lazy()
+            .select(
+                pl.lit(table)
+                .gather(pl.when((n >= 0) & (n < _NATIONAL_SPACE)).then(n // CELL))
+                .alias("cell")
+            )
+            .collect()
+            .to_series()
+        )
+        mixed = (cell == MIXED).fill_null(False).arg_true()
+        found = pl.select(pl.when((cell > 0) & (cell < MIXED)).then(cell)).to_series()
+        if len(mixed):
+            searched = self._search(nationals.gather(mixed))
+            found = found.scatter(
+                mixed,
+                pl.select(pl.when(searched >= 0).then(searched + 1).cast(pl.UInt8)).to_series(),
+            )
+        return found
+
     def lookup_codes(
         self, nationals: Sequence[int] | object, *, columnar: bool = True
     ) -> list[int]:
@@ -224,6 +257,11 @@ class NumberingPlan:
                 pl.Series("c", self._codes, dtype=pl.Int16),
             )
         return self._pl
+
+    def warm(self) -> None:
+        """Build the dense table's polars column now (where polars may run: not in the
+        forkserver, which forks without threads)."""
+        self._cells_series()
 
     def _cells_series(self) -> pl.Series | None:
 

@@ -356,7 +356,7 @@ _RU_LOW, _RU_HIGH = 7 * 10**10, 8 * 10**10  # +7 and ten digits
 
 def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
     """`numbers`: E.164 as Int64 (no "+"); `texts`: zone or place column index -> its
-    cells (String, or Int64 for a column of integers; None when empty), zone columns
+    cells (String, or Int64 for a column of integers; None or "" when empty), zone columns
     first; `e164(i)`: the i-th number as text (only for the few foreign numbers, one by
     one). Each source gives a code or null; the first non-null wins (one coalesce), so
     a million numbers take a handful of whole-column passes."""
@@ -378,19 +378,25 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
             from_columns.append(column.replace_strict(mapping, default=None,
                                                       return_dtype=pl.UInt8))
 
-    russian = ((numbers >= _RU_LOW) & (numbers < _RU_HIGH)).fill_null(False)
-    nationals = pl.select(pl.when(russian).then(numbers - _RU_LOW)).to_series()
-    # The national number's first digit (6/7 Kazakhstan, 9 mobile), -1 outside +7.
-    first = (nationals // 10**9).fill_null(-1)
+    n = pl.col("n")
+    national = (
+        numbers.rename("n")
+        .to_frame()
+        .lazy()
+        .select(pl.when((n >= _RU_LOW) & (n < _RU_HIGH)).then(n - _RU_LOW).alias("national"))
+        # The national number's first digit (6/7 Kazakhstan, 9 mobile), -1 outside +7.
+        .with_columns((pl.col("national") // 10**9).fill_null(-1).alias("first"))
+        .collect()
+    )
+    nationals, first = national["national"], national["first"]
+    del national
+    russian = nationals.is_not_null()
 
     # 2. the registry: one gather in its dense table for every Russian number.
     from_registry = None
     if plan is not None and len(plan):
         remap = pl.Series("r", [0, *(zones.code(z) for z in plan.zones)], dtype=pl.UInt8)
-        at = plan.lookup_codes_series(nationals)
-        from_registry = pl.select(
-            pl.when(at >= 0).then(remap.gather(at.cast(pl.Int64) + 1))
-        ).to_series()
+        from_registry = remap.gather(plan.lookup_ordinals_series(nationals))
 
     # 3. landlines by libphonenumber's prefixes, longest first; a prefix of n digits is
     # the national number's first n digits, as an integer.
@@ -416,29 +422,34 @@ def _assign_polars(numbers, texts, plan, e164) -> ZoneAssignment:
     ordered = [(Source.COLUMN, c) for c in from_columns]
     ordered += [(s, c) for s, c in ((Source.REGISTRY, from_registry),
                                     (Source.LANDLINE, from_landline)) if c is not None]
-    codes = pl.zeros(count, pl.UInt8, eager=True)
+    tally = [0] * 256
     if ordered:
         frame = pl.DataFrame({f"s{i}": c for i, (_, c) in enumerate(ordered)})
         names = frame.columns
-        # Which source gave each number its code: the first non-null one.
-        picked = frame.select(
-            pl.coalesce(names).fill_null(0).alias("code"),
+        frame = frame.with_columns(pl.coalesce(names).fill_null(0).alias("code"))
+        codes = frame["code"]
+        # Which source gave each number its code (the first non-null one), and how many
+        # numbers each code has (a sum per code: a quarter of value_counts' time).
+        counted = frame.select(
             *(
                 (pl.col(n).is_not_null() & pl.all_horizontal(
                     [pl.col(m).is_null() for m in names[:i]] or [pl.lit(True)]
-                )).sum().alias(f"n{i}")
+                )).sum()
                 for i, n in enumerate(names)
             ),
-        )
-        codes = picked["code"]
-        for i, (source, _) in enumerate(ordered):
-            sources[source] += int(picked[f"n{i}"][0])
-
-    tally = [0] * 256
-    for code, n in codes.value_counts().iter_rows():
-        tally[code] = n
+            *((pl.col("code") == k).sum().alias(f"t{k}") for k in range(len(zones.names))),
+        ).row(0)
+        del frame
+        for (source, _), n in zip(ordered, counted, strict=False):
+            sources[source] += int(n)
+        tally[: len(zones.names)] = counted[len(ordered) :]
+    else:
+        codes = pl.zeros(count, pl.UInt8, eager=True)
+        tally[0] = count
     # 4. foreign numbers, few in a Russian list: one by one, cached by prefix.
-    out = bytearray(codes.to_list())
+    from bot.bytes_column import uint8_bytes
+
+    out = bytearray(uint8_bytes(codes))
     kazakh = russian & first.is_in([6, 7])
     foreign = ((~russian | kazakh) & (codes == 0) & numbers.is_not_null()).arg_true().to_list()
     for i in foreign:

@@ -94,9 +94,13 @@ def _init_worker(memory_bytes: int | None = None) -> None:
     # forkserver's, it is filled here, at start, not by the first upload.
     warm_up()
     # polars and the readers imported now, while the worker waits for a list. (A tiny
-    # warm-up list here was tried: ~35 ms less on a million rows, but ~30 MB more in
-    # every idle worker, which the tree's memory bound cannot spare.)
+    # warm-up list here was tried: ~70 ms less on a million rows, but ~48 MB more in
+    # every idle worker, mostly polars' code paged in.)
     import bot.phones.ingest  # noqa: F401
+
+    # What the forkserver's preload prepares for every list (bot.forkserver_preload).
+    if server is not None and hasattr(server, "warm_worker"):
+        server.warm_worker()
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -137,8 +141,8 @@ def run_job(
             # The list itself is good: the caller computes its extra data another way.
             log.exception("phone lists: the annotate hook failed; the list is kept")
     annotated = time.perf_counter()
-    # (Building the report in a thread beside the packing was tried: on two busy cores
-    # the packing got slower by what the report saved.)
+    # (Building the report, the hook and the packing in threads at once was tried: on
+    # two cores each got slower by about what the others saved.)
     result.phones.pack()
     packed = time.perf_counter()
     if report is not None and (result.rejected_total or result.left_out):

@@ -186,6 +186,9 @@ def test_dense_table_agrees_with_the_range_search_on_ragged_ranges() -> None:
     assert plan.lookup_codes(pl.Series([None, *probes[:10]], dtype=pl.Int64)) == [
         -1, *reference[:10]
     ]
+    # The form the zones take from it: 1 + the index, null for no range.
+    ordinals = plan.lookup_ordinals_series(pl.Series([None, *probes], dtype=pl.Int64))
+    assert ordinals.to_list() == [None, *(c + 1 if c >= 0 else None for c in reference)]
 
 
 def test_landline_from_libphonenumber_region_not_its_zone_table() -> None:
