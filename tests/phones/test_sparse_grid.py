@@ -59,6 +59,23 @@ def test_a_grid_within_rows_and_columns_but_over_the_cell_budget(no_reader: None
     assert _refused(sparse_xlsx([("A1", "x"), ("IV2", 1)]), "w.xlsx").code == "too_many_columns"
 
 
+def test_a_far_cell_written_with_a_line_break_for_the_space_is_counted(
+    no_reader: None,
+) -> None:
+    """`<c\nr="XFD1048576">` is a cell for the reader as much as `<c r=...>`."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Телефон</t></is></c>'
+        '<c\nr="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    assert _refused(sparse_xlsx([], sheet_xml=xml), "list.xlsx").code in (
+        "too_many_rows",
+        "too_many_columns",
+        "too_many_cells",
+    )
+
+
 def test_the_declared_dimension_is_not_trusted(no_reader: None) -> None:
     lying = sparse_xlsx([("A1", "Телефон"), ("GR1001000", 1)], dimension="A1:A2")
     assert _refused(lying, "list.xlsx").code == "too_many_cells"
@@ -177,6 +194,21 @@ def test_the_fast_scan_agrees_with_the_exact_one() -> None:
     xml = b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="ZZ900" s="3"/></row></sheetData>'
     assert extent._xml_sheet_extent_fast(_io.BytesIO(xml)) == (1, 1)
     assert extent._xml_sheet_extent(_io.BytesIO(xml)) == (1, 1)
+    # Cells the fast scan does not take as written leave it to the exact one, which
+    # finds the far cell (a line break for the space, r= not first, a prefix, not UTF-8).
+    far = b'<c r="A1"><v>1</v></c>'
+    for odd, extent_ in [
+        (b'<c\nr="XFD100"><v>1</v></c>', (100, 16384)),
+        (b'<c s="1" r="C5"><v>1</v></c>', (5, 3)),
+        (b'<x:c r="AB70000"><x:v>1</x:v></x:c>', (70_000, 28)),
+        (b'<c r="D9" t="inlineStr"><is><t>\xff</t></is></c>', (9, 4)),
+    ]:
+        xml = b'<sheetData><row r="1">' + far + odd + b"</row></sheetData>"
+        assert extent._xml_sheet_extent_fast(_io.BytesIO(xml)) is None, odd
+        assert extent._xml_sheet_extent(_io.BytesIO(xml)) == extent_, odd
+    # Self-closing cells among full ones: only the full ones count.
+    xml = b'<sheetData><row r="1"><c r="B7"><v>1</v></c><c r="Q2"/><c r="C3" s="2"/></row>'
+    assert extent._xml_sheet_extent_fast(_io.BytesIO(xml + b"</sheetData>")) == (7, 2)
 
 
 def test_xlsb_records_are_counted() -> None:
