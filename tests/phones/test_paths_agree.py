@@ -141,6 +141,7 @@ def test_stored_list_from_the_previous_version_still_loads() -> None:
         [],
         [["Анна \"А\" \\ \n\t\x01", "", "😀\u2028"], [1, None, 2**40]],  # texts and integers
         [["x", "", "z"], [1.5, "нет", None]],  # a mixed column: written by orjson
+        [["Иванов И.", "10:00", "a/b <c> 'd' \u00a0\x7f"]],  # texts with nothing to escape
     ],
 )
 def test_post_body_from_the_stored_list_is_orjson_of_the_records(columns) -> None:
