@@ -377,8 +377,9 @@ def _polars(frames: list, numeric: set[int], blank_rows: set[int]) -> ColumnOutc
     out.fixed = int((first & ext_fixed).sum())
     # Regions outside RU: fast-path codes for kept rows, the reference for the others.
     regions = PREFIXES.regions
-    for c, count in code.filter(first).value_counts().iter_rows():
-        if c is not None and c != _RU:
+    # (The kept codes outside RU only: counting a million RU codes took ~10 ms.)
+    for c, count in code.filter(first & (code != _RU)).value_counts().iter_rows():
+        if c is not None:
             out.countries[regions[c]] = out.countries.get(regions[c], 0) + count
     for i, region in slow_region.items():
         if first[i]:

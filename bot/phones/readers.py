@@ -211,9 +211,14 @@ def read_frame(data: bytes, delimiter: str, limits: IngestLimits) -> pl.DataFram
         )
     except Exception:  # polars raises several error types for what it cannot take
         return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if frame.height != lines or frame.width > limits.max_columns:
+    if frame.width > limits.max_columns:
         return None
+    # One row per line: a quoted line break would make a record of two lines. Without a
+    # quote character there is none (and no pass over the file to count its lines).
+    if b'"' in data:
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if frame.height != lines:
+            return None
     if sum(frame.null_count().row(0)):  # short rows: padded with "", as the csv path does
         frame = frame.with_columns(pl.all().fill_null(""))
     # Bytes first (no pass over the text); characters only if some cell might be too long.

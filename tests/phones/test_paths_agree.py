@@ -75,6 +75,8 @@ def test_mixed_forms_csv_agree(rows: int) -> None:
         ("Телефон;Имя\n89161234567;Анна", True),  # no final line end
         ("\ufeffphone;name\n79161234567;Anna\n", True),
         ("Телефон\n89161234567\n   \n89161234568\n", True),  # one column, a line of spaces
+        ("Телефон\n\n\n89161234567\n\n\n", True),  # blank lines inside and at the end
+        ("Телефон;Имя\n89161234567;Анна\n\n", True),  # no quote: lines are not counted
     ],
 )
 def test_shapes_agree_and_polars_takes_only_what_it_reads_alike(text: str, taken: bool) -> None:
