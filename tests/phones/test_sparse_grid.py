@@ -109,6 +109,20 @@ def test_prefixed_tags_and_a_tag_cut_by_the_read_chunk(monkeypatch) -> None:
     assert err.value.code == "too_many_columns"
 
 
+def test_the_fast_scan_reads_tags_cut_by_its_pieces(monkeypatch) -> None:
+    import io as _io
+
+    import bot.phones.extent as extent
+
+    xml = (
+        b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="Q1" s="2"/></row>'
+        b'<row r="70"><c r="AB70" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    )
+    monkeypatch.setattr(extent, "_FAST_CHUNK", 5)  # every tag is cut somewhere
+    assert extent._xml_sheet_extent_fast(_io.BytesIO(xml)) == (70, 28)
+    assert extent._xml_sheet_extent(_io.BytesIO(xml)) == (70, 28)
+
+
 def test_ordinary_files_still_read(monkeypatch) -> None:
     rows = [["Телефон", "Имя"], ["89161234567", "Анна"], ["89161234568", "Борис"]]
     for data, name in ((xlsx_bytes(rows), "a.xlsx"), (ods_bytes(rows), "a.ods"),
