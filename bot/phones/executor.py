@@ -99,8 +99,13 @@ def _init_worker(memory_bytes: int | None = None) -> None:
     import bot.phones.ingest  # noqa: F401
 
     # What the forkserver's preload prepares for every list (bot.forkserver_preload).
+    # An initializer that raises breaks the whole pool: a worker that could not prepare
+    # it reads lists all the same (the hook builds what it needs itself).
     if server is not None and hasattr(server, "warm_worker"):
-        server.warm_worker()
+        try:
+            server.warm_worker()
+        except Exception:
+            log.exception("phone lists: a worker's warm-up failed; it reads lists all the same")
 
 
 def _limit_memory(memory_bytes: int) -> None:
