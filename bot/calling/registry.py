@@ -183,20 +183,20 @@ class NumberingPlan:
     def lookup_one_code(self, national: int) -> int:
         return self._lookup_index(national)
 
-    def lookup_codes_series(self, nationals: pl.Series) -> pl.Series:
-        """As lookup_codes, Series in and out (Int16, -1 = no range)."""
-        return self._lookup_polars(nationals)
-
     def lookup_ordinals_series(self, nationals: pl.Series) -> pl.Series:
         """Per 10-digit national number, 1 + its zone's index into `self.zones`, null
-        where no range holds it: what one gather in the dense table gives, with no pass
-        to turn it into lookup_codes' -1-based form (a caller maps it with one gather)."""
+        where no range holds it: one gather in the dense table for every number (the
+        form a caller maps to its own codes with one more gather); the range search only
+        for the numbers of mixed blocks (few: registry ranges mostly start and end on
+        round numbers), or for all of them when the zones do not fit the table."""
         import polars as pl
 
-        table = self._cells_series() if len(self._starts) else None
+        if len(self._starts) == 0:
+            return pl.repeat(None, len(nationals), dtype=pl.Int16, eager=True)
+        table = self._cells_series()
         if table is None:
-            found = self._lookup_polars(nationals)
-            return pl.select(pl.when(found >= 0).then(found + 1)).to_series()
+            searched = self._search(nationals)
+            return pl.select(pl.when(searched >= 0).then(searched + 1)).to_series()
         n = pl.col("n")
         cell = (
             nationals.rename("n")
@@ -264,7 +264,6 @@ class NumberingPlan:
         self._cells_series()
 
     def _cells_series(self) -> pl.Series | None:
-
         if self._cells_pl is None:
             cells = self.cells()
             if cells is None:
@@ -275,9 +274,7 @@ class NumberingPlan:
         return self._cells_pl
 
     def _lookup_polars(self, nationals: object) -> pl.Series:
-        """One gather in the dense table for every number; the range search only for
-        the numbers of mixed blocks (few: registry ranges mostly start and end on round
-        numbers)."""
+        """lookup_codes' form (Int16, -1 = no range) of lookup_ordinals_series."""
         import polars as pl
 
         numbers = (
@@ -285,24 +282,8 @@ class NumberingPlan:
             if isinstance(nationals, pl.Series)
             else pl.Series("n", nationals, dtype=pl.Int64)
         )
-        if len(self._starts) == 0:
-            return pl.Series("z", [-1] * len(numbers), dtype=pl.Int16)
-        table = self._cells_series()
-        if table is None:
-            return self._search(numbers)
-        inside = (numbers >= 0) & (numbers < _NATIONAL_SPACE)
-        cell = table.gather(pl.select(pl.when(inside).then(numbers // CELL)).to_series())
-        found = pl.select(
-            pl.when((cell > 0) & (cell < MIXED))
-            .then(cell.cast(pl.Int16) - 1)
-            .otherwise(-1)
-            .cast(pl.Int16)
-            .alias("z")
-        ).to_series()
-        mixed = (cell == MIXED).fill_null(False).arg_true()
-        if len(mixed):
-            found = found.scatter(mixed, self._search(numbers.gather(mixed)))
-        return found
+        ordinals = self.lookup_ordinals_series(numbers)
+        return (ordinals.cast(pl.Int16) - 1).fill_null(-1).rename("z")
 
     def _search(self, numbers: pl.Series) -> pl.Series:
         """The range search itself: the last start <= n, then n checked against its end."""

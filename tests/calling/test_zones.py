@@ -191,6 +191,28 @@ def test_dense_table_agrees_with_the_range_search_on_ragged_ranges() -> None:
     assert ordinals.to_list() == [None, *(c + 1 if c >= 0 else None for c in reference)]
 
 
+def test_lookup_without_the_dense_table_and_in_an_empty_registry() -> None:
+    """More zones than a byte of the table holds: every number by the range search;
+    no range at all: nothing found."""
+    import random
+
+    rng = random.Random(1)
+    rows = [(9_000_000_000 + i * 1000, 9_000_000_499 + i * 1000, f"Etc/Z{i}") for i in range(300)]
+    plan = NumberingPlan(rows)
+    assert plan.cells() is None
+    probes = [rng.randrange(9_000_000_000, 9_000_400_000) for _ in range(5000)] + [0]
+    reference = plan.lookup_codes(probes, columnar=False)
+    assert plan.lookup_codes(probes) == reference
+    ordinals = plan.lookup_ordinals_series(pl.Series(probes, dtype=pl.Int64)).to_list()
+    assert ordinals == [c + 1 if c >= 0 else None for c in reference]
+    empty = NumberingPlan([])
+    assert empty.lookup_codes([9_161_234_567, 0]) == [-1, -1]
+    assert empty.lookup_ordinals_series(pl.Series([1, None], dtype=pl.Int64)).to_list() == [
+        None,
+        None,
+    ]
+
+
 def test_landline_from_libphonenumber_region_not_its_zone_table() -> None:
     assert landline_zone("4012123456") == "Europe/Kaliningrad"  # libphonenumber: Bucharest
     assert landline_zone("3512123456") == "Asia/Yekaterinburg"
