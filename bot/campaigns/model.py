@@ -247,7 +247,6 @@ def _chunk_json(keys: list[str], phones: Sequence[str], columns: Sequence[Sequen
     return orjson.dumps(records)[1:-1]
 
 
-_BETWEEN_BARE_PHONES = '","add_data":{}},{"phone":"+'
 # The characters a JSON string holds escaped, with orjson's own escapes (taken from it:
 # the body must be its bytes exactly); every other character is written as it is.
 _ESCAPED = ['"', "\\", *map(chr, range(32))]
@@ -270,38 +269,40 @@ def _frame_json(keys: list[str], frame: Any, offset: int) -> bytes:
     if not keys:
         # No add_data: the numbers joined by the text that stands between two of them,
         # one pass in Rust (no per-row concatenation).
-        numbers = frame.select(number.str.join(_BETWEEN_BARE_PHONES).cast(pl.Binary)).item()
-        return b'{"phone":"+' + numbers + b'","add_data":{}}'
-    # Per key: the pieces of its `"key":value` and whether every row of the chunk has
-    # it (an empty cell leaves the key out of that row).
-    fields: list[tuple[list, bool]] = []
+        numbers = frame.select(number.str.join(_NO_DATA_JOIN + "+").cast(pl.Binary)).item()
+        return (_NO_DATA_HEAD + "+").encode() + numbers + _NO_DATA_TAIL.encode()
+    # Per key: the pieces of its `"key":value`, the test of a row having it (an empty
+    # cell leaves the key out of that row), and whether every row of the chunk has it.
+    fields: list[tuple[list, Any, bool]] = []
     for key, name in zip(keys, frame.columns[1:], strict=True):
         column, values = pl.col(name), frame[name]
         label = orjson.dumps(key).decode() + ":"
         if values.dtype == pl.String:
             text = column.str.replace_many(_ESCAPED, _ESCAPES)
-            fields.append(
-                ([pl.lit(label + '"'), text, pl.lit('"')],
-                 not values.null_count() and not (values == "").any())
-            )
+            fields.append((
+                [pl.lit(label + '"'), text, pl.lit('"')],
+                column.is_not_null() & (column != ""),
+                not values.null_count() and not (values == "").any(),
+            ))
         elif values.dtype == pl.Int64:
-            fields.append(([pl.lit(label), column.cast(pl.String)], not values.null_count()))
+            fields.append((
+                [pl.lit(label), column.cast(pl.String)],
+                column.is_not_null(),
+                not values.null_count(),
+            ))
         else:
             raise ValueError(f"phones[{offset}].add_data values must be strings or numbers")
-    head = [pl.lit('{"phone":"+'), number, pl.lit('","add_data":{')]
-    if all(always for _, always in fields):
+    head = [pl.lit(_NO_DATA_HEAD + "+"), number, pl.lit('","add_data":{')]
+    if all(always for _, _, always in fields):
         # Every row has every key: one concatenation of the row's pieces.
         pieces = [*head]
-        for i, (parts, _) in enumerate(fields):
+        for i, (parts, _, _) in enumerate(fields):
             pieces += ([pl.lit(",")] if i else []) + parts
         row = pl.concat_str([*pieces, pl.lit("}}")])
     else:
         present = [
-            pl.concat_str(parts)
-            if always
-            else pl.when(pl.col(name).is_not_null() & (pl.col(name).cast(pl.String) != ""))
-            .then(pl.concat_str(parts))
-            for (parts, always), name in zip(fields, frame.columns[1:], strict=True)
+            pl.concat_str(parts) if always else pl.when(has).then(pl.concat_str(parts))
+            for parts, has, always in fields
         ]
         data = pl.concat_str(present, separator=",", ignore_nulls=True).fill_null("")
         row = pl.concat_str([*head, data, pl.lit("}}")])
