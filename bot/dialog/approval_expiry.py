@@ -149,7 +149,7 @@ class ApprovalExpiry:
     async def run(self, every: float = SWEEP_EVERY_SECONDS) -> None:
         await run_periodically(
             self.sweep, every=every, limit=SWEEP_TIMEOUT_SECONDS,
-            what="approval expiry sweep failed",
+            what="approval expiry sweep",
         )
 
     async def sweep(self) -> int:

@@ -63,7 +63,7 @@ class Sweeper:
     async def run(self) -> None:
         await run_periodically(
             self.sweep, every=HEARTBEAT_EVERY_SECONDS, limit=SWEEP_TIMEOUT_SECONDS,
-            what="in-flight sweep failed",
+            what="in-flight sweep",
         )
 
     async def sweep(self) -> int:

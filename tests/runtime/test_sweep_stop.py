@@ -51,3 +51,30 @@ async def test_a_stop_during_a_sweep_that_swallows_it_still_stops_the_loop(
         await asyncio.wait([stopping, task], timeout=5)
     assert task.done() and task.cancelled()
     assert sweeps == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "stop", "line"),
+    [
+        (Sweeper, stop_sweeper, "in-flight sweep failed"),
+        (ApprovalExpiry, stop_expiry, "approval expiry sweep failed"),
+    ],
+)
+async def test_a_failed_sweep_is_logged_once_by_name_and_the_loop_goes_on(
+    kind: type, stop, line: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = asyncio.Event()
+
+    async def sweep(self) -> int:
+        failed.set()
+        raise RuntimeError("redis went away")
+
+    monkeypatch.setattr(kind, "sweep", sweep)
+    looper = kind.__new__(kind)
+    with caplog.at_level("ERROR"):
+        task = asyncio.create_task(looper.run())
+        await asyncio.wait_for(failed.wait(), 5)
+        await asyncio.sleep(0)
+        assert not task.done()  # the loop sleeps until the next sweep
+        await asyncio.wait_for(stop(task), 5)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [line]
